@@ -1,0 +1,25 @@
+// Command auth is the auth API function: health, spaces, authentication and profile.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/efacture/efacture/shared/app"
+)
+
+func main() {
+	ctx := context.Background()
+	env, err := app.EnvFrom(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	clients, err := app.LoadClients(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(app.Auth(env, clients, app.Options{}))
+}

@@ -1,0 +1,25 @@
+// Command mailer sends the mails of the outbox (DynamoDB stream of the outbox table).
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/efacture/efacture/shared/app"
+)
+
+func main() {
+	ctx := context.Background()
+	env, err := app.EnvFrom(os.Getenv)
+	if err != nil {
+		log.Fatal(err)
+	}
+	clients, err := app.LoadClients(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	lambda.Start(app.Mailer(app.DeliveryService(env, clients, app.Options{})))
+}

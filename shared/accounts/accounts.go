@@ -1,0 +1,73 @@
+// Package accounts holds login accounts and the identifier rules of SPEC §4.
+package accounts
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Errors returned by account stores.
+var (
+	ErrNotFound        = errors.New("account not found")
+	ErrIdentifierTaken = errors.New("identifier taken")
+)
+
+// Account is a login identifier bound to exactly one (space, customer).
+type Account struct {
+	Identifier      string
+	Space           string
+	CustomerNumber  string
+	Email           string
+	FirstName       string
+	LastName        string
+	Phone           string
+	Mobile          string
+	Active          bool
+	Admin           bool
+	RegisteredAdmin bool
+	Profile         string
+	PasswordHash    string // "" until the first set-password
+	SessionEpoch    int64  // bumped to end every session of the account at once
+	Failures        int
+	LockedUntil     time.Time
+	LastLoginAt     *time.Time
+	PreviousLoginAt *time.Time
+	HistoryMonths   int
+	Language        string
+	CreatedAt       time.Time
+}
+
+// Key is the case-insensitive form identifiers are unique under.
+func Key(identifier string) string { return strings.ToLower(identifier) }
+
+// CandidateIdentifier is the n-th identifier tried for an account created for email:
+// the address itself first (n = 0), then local part + "_n" (SPEC §4).
+func CandidateIdentifier(email string, n int) string {
+	email = strings.ToLower(strings.TrimSpace(email))
+	if n == 0 {
+		return email
+	}
+	local, _, _ := strings.Cut(email, "@")
+	return fmt.Sprintf("%s_%d", local, n)
+}
+
+var chosenPattern = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
+
+// ValidChosenIdentifier checks an identifier an admin picks: 3–64 of a-z 0-9 . _ -, or
+// the user's own e-mail address.
+func ValidChosenIdentifier(identifier, email string) bool {
+	id := strings.ToLower(identifier)
+	if email != "" && id == strings.ToLower(email) {
+		return true
+	}
+	return chosenPattern.MatchString(id)
+}
+
+// DefaultHistoryMonths is the documents page's default period (FAQ §7).
+const DefaultHistoryMonths = 3
+
+// HistoryChoices are the display-history preference's values.
+var HistoryChoices = []int{1, 3, 6, 12, 24}

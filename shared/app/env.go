@@ -1,0 +1,94 @@
+// Package app builds each Lambda function's handler from its environment and AWS clients.
+// Function mains, the local runner and the tests all call these constructors, so the
+// code under test is the code that ships.
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+)
+
+// Env is the functions' configuration, set by template.yaml's Globals.
+type Env struct {
+	MainTable           string
+	DocumentsTable      string
+	OutboxTable         string
+	InboxBucket         string
+	ArchiveBucket       string
+	PortalBaseURL       string
+	MailFrom            string
+	SESConfigurationSet string
+	SigningSecretARN    string
+	LogLevel            string
+}
+
+// EnvFrom reads Env with getenv (os.Getenv in mains), naming every missing variable.
+func EnvFrom(getenv func(string) string) (Env, error) {
+	e := Env{
+		MainTable: getenv("MAIN_TABLE"), DocumentsTable: getenv("DOCUMENTS_TABLE"), OutboxTable: getenv("OUTBOX_TABLE"),
+		InboxBucket: getenv("INBOX_BUCKET"), ArchiveBucket: getenv("ARCHIVE_BUCKET"),
+		PortalBaseURL: getenv("PORTAL_BASE_URL"), MailFrom: getenv("MAIL_FROM"),
+		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
+		LogLevel: getenv("LOG_LEVEL"),
+	}
+	var missing []string
+	for name, v := range map[string]string{
+		"MAIN_TABLE": e.MainTable, "DOCUMENTS_TABLE": e.DocumentsTable, "OUTBOX_TABLE": e.OutboxTable,
+		"INBOX_BUCKET": e.InboxBucket, "ARCHIVE_BUCKET": e.ArchiveBucket, "PORTAL_BASE_URL": e.PortalBaseURL,
+		"MAIL_FROM": e.MailFrom,
+	} {
+		if v == "" {
+			missing = append(missing, name)
+		}
+	}
+	if len(missing) > 0 {
+		return e, fmt.Errorf("missing environment: %s", strings.Join(missing, ", "))
+	}
+	return e, nil
+}
+
+// Clients are the AWS service clients the functions share.
+type Clients struct {
+	DynamoDB *dynamodb.Client
+	S3       *s3.Client
+	SES      *sesv2.Client
+}
+
+// NewClients builds clients from cfg. The SDK reads AWS_ENDPOINT_URL(_<SERVICE>) itself;
+// S3 then needs path-style addressing, as emulators serve no bucket subdomains.
+func NewClients(cfg aws.Config, sesCfg aws.Config) Clients {
+	return Clients{
+		DynamoDB: dynamodb.NewFromConfig(cfg),
+		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		}),
+		SES: sesv2.NewFromConfig(sesCfg),
+	}
+}
+
+// LoadClients loads the default AWS configuration (the Lambda role in AWS).
+func LoadClients(ctx context.Context) (Clients, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return Clients{}, err
+	}
+	return NewClients(cfg, cfg), nil
+}
+
+// Logger is the functions' structured JSON logger at the configured level.
+func Logger(level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+}

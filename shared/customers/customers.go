@@ -1,0 +1,48 @@
+// Package customers holds the supplier's customer companies and the referential billing
+// drops to create and update them.
+package customers
+
+import (
+	"errors"
+	"strings"
+	"time"
+)
+
+// Notification modes (SPEC §5).
+const (
+	NotifyNone       = "none"
+	NotifyAttachment = "attachment"
+	NotifyLink       = "link"
+	NotifyDigest     = "digest"
+)
+
+// Delivery modes: paper customers get duplicates in the portal.
+const (
+	DeliveryElectronic = "electronic"
+	DeliveryPaper      = "paper"
+)
+
+// ErrNotFound is returned when the referential never named a customer.
+var ErrNotFound = errors.New("customer not found")
+
+// Customer is a customer company in a space.
+type Customer struct {
+	Space        string
+	Number       string
+	CompanyName  string
+	SIREN        string
+	Email        string // registered admin e-mail, "" when none
+	Notification string
+	Delivery     string
+	Language     string
+	MailStatus   string // set by SES bounce/complaint events
+	AdminEmail   string // the e-mail whose registered-admin account exists
+	AdminID      string // that account's identifier
+	UpdatedAt    time.Time
+}
+
+// ActivationDue reports whether the next document must create a registered-admin account
+// for the registered e-mail (SPEC §3 step 5): never at registration, always at a document.
+func (c Customer) ActivationDue() bool {
+	return c.Email != "" && !strings.EqualFold(c.Email, c.AdminEmail)
+}

@@ -1,0 +1,188 @@
+package customers
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/mail"
+	"regexp"
+	"strings"
+)
+
+// Columns of the referential, matched by header name case-insensitively.
+var columns = []string{"customer_number", "company_name", "siren", "email", "notification", "delivery", "language"}
+
+// Row is one valid referential line.
+type Row struct {
+	Line     int
+	Customer Customer
+}
+
+// RowError is one refused line, for the report.
+type RowError struct {
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// Parsed is the outcome of reading a referential file.
+type Parsed struct {
+	Rows   []Row
+	Errors []RowError
+}
+
+var (
+	numberPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$`)
+	sirenPattern  = regexp.MustCompile(`^[0-9]{9}$`)
+)
+
+// ParseCSV reads a referential with a header row, `,` or `;` separated, with or without BOM.
+// A file-level problem (no header, no customer_number column) is an error; line problems
+// are reported in Parsed.Errors.
+func ParseCSV(data []byte) (Parsed, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	first, _, _ := bytes.Cut(data, []byte("\n"))
+	sep := ','
+	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
+		sep = ';'
+	}
+	r := csv.NewReader(bytes.NewReader(data))
+	r.Comma = sep
+	r.FieldsPerRecord = -1
+	r.TrimLeadingSpace = true
+	header, err := r.Read()
+	if err != nil {
+		return Parsed{}, fmt.Errorf("no header row: %w", err)
+	}
+	index := map[string]int{}
+	for i, h := range header {
+		index[strings.ToLower(strings.TrimSpace(h))] = i
+	}
+	if _, ok := index["customer_number"]; !ok {
+		return Parsed{}, fmt.Errorf("header has no customer_number column (found: %s)", strings.Join(header, ", "))
+	}
+	var p Parsed
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		line, _ := r.FieldPos(0)
+		if err != nil {
+			p.Errors = append(p.Errors, RowError{Line: line, Reason: err.Error()})
+			continue
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		fields := map[string]string{}
+		for _, c := range columns {
+			if i, ok := index[c]; ok && i < len(rec) {
+				fields[c] = rec[i]
+			}
+		}
+		p.add(line, fields)
+	}
+	return p, nil
+}
+
+// ParseJSONL reads one JSON object per line with the CSV's column names as keys.
+func ParseJSONL(data []byte) (Parsed, error) {
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	var p Parsed
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" {
+			continue
+		}
+		var obj map[string]any
+		if err := json.Unmarshal([]byte(text), &obj); err != nil {
+			p.Errors = append(p.Errors, RowError{Line: line, Reason: "not a JSON object: " + err.Error()})
+			continue
+		}
+		fields := map[string]string{}
+		for k, v := range obj {
+			k = strings.ToLower(k)
+			switch v := v.(type) {
+			case string:
+				fields[k] = v
+			case float64:
+				fields[k] = strings.TrimSuffix(fmt.Sprintf("%f", v), ".000000")
+			case nil:
+			default:
+				p.Errors = append(p.Errors, RowError{Line: line, Reason: fmt.Sprintf("%s: want a string", k)})
+			}
+		}
+		p.add(line, fields)
+	}
+	if err := sc.Err(); err != nil {
+		return p, err
+	}
+	return p, nil
+}
+
+func (p *Parsed) add(line int, f map[string]string) {
+	c, reason := rowCustomer(f)
+	if reason != "" {
+		p.Errors = append(p.Errors, RowError{Line: line, Reason: reason})
+		return
+	}
+	p.Rows = append(p.Rows, Row{Line: line, Customer: c})
+}
+
+// rowCustomer applies the blank-means-default rules of SPEC §3.
+func rowCustomer(f map[string]string) (Customer, string) {
+	v := func(k string) string { return strings.TrimSpace(f[k]) }
+	c := Customer{
+		Number:       v("customer_number"),
+		CompanyName:  v("company_name"),
+		SIREN:        strings.ReplaceAll(v("siren"), " ", ""),
+		Email:        strings.ToLower(v("email")),
+		Notification: strings.ToLower(v("notification")),
+		Delivery:     strings.ToLower(v("delivery")),
+		Language:     strings.ToLower(v("language")),
+	}
+	var problems []string
+	if c.Number == "" {
+		return c, "customer_number is blank"
+	}
+	if !numberPattern.MatchString(c.Number) {
+		problems = append(problems, fmt.Sprintf("customer_number %q: letters, digits, '.', '_' or '-', at most 40", c.Number))
+	}
+	if c.SIREN != "" && !sirenPattern.MatchString(c.SIREN) {
+		problems = append(problems, fmt.Sprintf("siren %q: want 9 digits", c.SIREN))
+	}
+	if c.Email != "" {
+		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email {
+			problems = append(problems, fmt.Sprintf("email %q is not an e-mail address", c.Email))
+		}
+	}
+	switch c.Notification {
+	case "":
+		c.Notification = NotifyNone
+	case NotifyNone, NotifyAttachment, NotifyLink, NotifyDigest:
+	default:
+		problems = append(problems, fmt.Sprintf("notification %q: want none, attachment, link or digest", c.Notification))
+	}
+	switch c.Delivery {
+	case "":
+		c.Delivery = DeliveryElectronic
+	case DeliveryElectronic, DeliveryPaper:
+	default:
+		problems = append(problems, fmt.Sprintf("delivery %q: want electronic or paper", c.Delivery))
+	}
+	switch c.Language {
+	case "":
+		c.Language = "fr"
+	case "fr", "en":
+	default:
+		problems = append(problems, fmt.Sprintf("language %q: want fr or en", c.Language))
+	}
+	return c, strings.Join(problems, "; ")
+}

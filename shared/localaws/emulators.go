@@ -1,0 +1,272 @@
+package localaws
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// MotoInstall is the command that installs moto_server.
+const MotoInstall = `pip install "moto[server]"`
+
+// ErrMotoMissing is returned by StartMoto when moto_server is not on PATH.
+var ErrMotoMissing = errors.New("moto_server not found on PATH; install it with: " + MotoInstall)
+
+// ErrSESMissing is returned by StartSES when aws-ses-v2-local is not
+// installed in the emulators directory.
+var ErrSESMissing = errors.New("aws-ses-v2-local not installed; run: npm ci --prefix infra/emulators")
+
+// startTimeout bounds how long an emulator may take to answer when the
+// caller's context has no deadline.
+const startTimeout = 30 * time.Second
+
+// Process is an emulator started in its own process group, listening on
+// 127.0.0.1.
+type Process struct {
+	// URL is the emulator's base URL, http://127.0.0.1:port.
+	URL  string
+	name string
+	cmd  *exec.Cmd
+	logs *tail
+	done chan struct{} // closed when the process has exited
+
+	stopOnce sync.Once
+	stopErr  error
+}
+
+// StartMoto starts moto_server on 127.0.0.1:port (a free port when port is
+// 0) and returns once it answers HTTP.
+func StartMoto(ctx context.Context, port int) (*Process, error) {
+	bin, err := exec.LookPath("moto_server")
+	if err != nil {
+		return nil, ErrMotoMissing
+	}
+	return start(ctx, "moto", bin, []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, port,
+		regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`), "/moto-api/")
+}
+
+// StartSES starts aws-ses-v2-local from emulatorsDir/node_modules on
+// 127.0.0.1:port (a free port when port is 0) and returns once it answers.
+func StartSES(ctx context.Context, port int, emulatorsDir string) (*Process, error) {
+	cli := filepath.Join(emulatorsDir, "node_modules", "aws-ses-v2-local", "dist", "cli.js")
+	if _, err := os.Stat(cli); err != nil {
+		return nil, fmt.Errorf("%w (%v)", ErrSESMissing, err)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, fmt.Errorf("aws-ses-v2-local needs node on PATH: %w", err)
+	}
+	// The emulator prints http://localhost:port when bound to 127.0.0.1.
+	return start(ctx, "aws-ses-v2-local", node, []string{cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)}, port,
+		regexp.MustCompile(`server running at http://(?:localhost|127\.0\.0\.1):(\d+)`), "/health-check")
+}
+
+// start runs bin and waits until readyPath answers. With port 0 the URL is
+// read from the emulator's own output, so no other process can take the
+// port between choosing and binding it.
+func start(ctx context.Context, name, bin string, args []string, port int, announce *regexp.Regexp, readyPath string) (*Process, error) {
+	if port != 0 {
+		// A busy fixed port would let another server answer our readiness
+		// probe while ours fails to bind.
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			return nil, fmt.Errorf("%s: port %d is busy: %w", name, port, err)
+		}
+		l.Close()
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	// Its own group lets Stop reach every descendant; the parent-death
+	// signal ends the emulator if the test binary dies without cleanup.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	w.Close()
+	p := &Process{name: name, cmd: cmd, logs: &tail{max: 64 << 10}, done: make(chan struct{})}
+	found := make(chan string, 1)
+	go p.read(r, announce, found)
+	go func() {
+		cmd.Wait()
+		close(p.done)
+	}()
+	if port != 0 {
+		p.URL = "http://127.0.0.1:" + strconv.Itoa(port)
+	}
+	if err := p.waitReady(ctx, found, readyPath); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	return p, nil
+}
+
+// read keeps draining the emulator's output, which would otherwise block
+// it once the pipe is full, and reports the announced URL once.
+func (p *Process) read(r io.ReadCloser, announce *regexp.Regexp, found chan<- string) {
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	announced := false
+	for sc.Scan() {
+		line := sc.Text()
+		p.logs.add(line)
+		if announced {
+			continue
+		}
+		if m := announce.FindStringSubmatch(line); m != nil {
+			u := m[1]
+			if _, err := strconv.Atoi(u); err == nil {
+				u = "http://127.0.0.1:" + u
+			}
+			found <- u
+			announced = true
+		}
+	}
+	// Drain anything left so the process never blocks on a full pipe.
+	io.Copy(io.Discard, r)
+}
+
+func (p *Process) waitReady(ctx context.Context, found <-chan string, readyPath string) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, startTimeout)
+		defer cancel()
+	}
+	client := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-p.done:
+			return fmt.Errorf("%s exited before answering:\n%s", p.name, p.logs.String())
+		case <-ctx.Done():
+			return fmt.Errorf("%s did not answer: %w\n%s", p.name, ctx.Err(), p.logs.String())
+		case u := <-found:
+			if p.URL == "" {
+				p.URL = u
+			}
+			continue
+		case <-tick.C:
+		}
+		if p.URL == "" {
+			continue
+		}
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, p.URL+readyPath, nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode < 500 {
+			return nil
+		}
+	}
+}
+
+// Pid returns the emulator's process id (also its process group id).
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Logs returns the last lines the emulator printed.
+func (p *Process) Logs() string { return p.logs.String() }
+
+// Pause stops the emulator's process group (SIGSTOP): requests then hang
+// until Resume, as with an unresponsive service.
+func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused emulator (SIGCONT).
+func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
+
+func (p *Process) signal(sig syscall.Signal) error {
+	select {
+	case <-p.done:
+		return fmt.Errorf("%s has exited", p.name)
+	default:
+	}
+	return syscall.Kill(-p.cmd.Process.Pid, sig)
+}
+
+// Stop ends the emulator's whole process group: SIGTERM, then SIGKILL if
+// it is still there after two seconds. It is safe to call more than once.
+func (p *Process) Stop() error {
+	p.stopOnce.Do(func() {
+		pgid := p.cmd.Process.Pid
+		select {
+		case <-p.done:
+		default:
+			// A paused group must be continued to act on SIGTERM.
+			syscall.Kill(-pgid, syscall.SIGTERM)
+			syscall.Kill(-pgid, syscall.SIGCONT)
+			select {
+			case <-p.done:
+			case <-time.After(2 * time.Second):
+				syscall.Kill(-pgid, syscall.SIGKILL)
+				select {
+				case <-p.done:
+				case <-time.After(5 * time.Second):
+					p.stopErr = fmt.Errorf("%s (pid %d) did not exit after SIGKILL", p.name, pgid)
+				}
+			}
+		}
+		// Any descendant left in the group goes too.
+		if err := syscall.Kill(-pgid, syscall.SIGKILL); err != nil && !errors.Is(err, syscall.ESRCH) && p.stopErr == nil {
+			p.stopErr = fmt.Errorf("%s: kill group %d: %w", p.name, pgid, err)
+		}
+	})
+	return p.stopErr
+}
+
+// tail keeps the last max bytes of lines written to it.
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+	size  int
+}
+
+func (t *tail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.lines = append(t.lines, line)
+	t.size += len(line) + 1
+	for t.size > t.max && len(t.lines) > 1 {
+		t.size -= len(t.lines[0]) + 1
+		t.lines = t.lines[1:]
+	}
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int
+	for _, l := range t.lines {
+		n += len(l) + 1
+	}
+	b := make([]byte, 0, n)
+	for _, l := range t.lines {
+		b = append(b, l...)
+		b = append(b, '\n')
+	}
+	return string(b)
+}

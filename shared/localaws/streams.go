@@ -1,0 +1,261 @@
+package localaws
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+)
+
+// StreamsAPI is the part of the dynamodbstreams client a StreamReader uses.
+type StreamsAPI interface {
+	DescribeStream(context.Context, *dynamodbstreams.DescribeStreamInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.DescribeStreamOutput, error)
+	GetShardIterator(context.Context, *dynamodbstreams.GetShardIteratorInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetShardIteratorOutput, error)
+	GetRecords(context.Context, *dynamodbstreams.GetRecordsInput, ...func(*dynamodbstreams.Options)) (*dynamodbstreams.GetRecordsOutput, error)
+}
+
+var _ StreamsAPI = (*dynamodbstreams.Client)(nil)
+
+// StreamReader reads a DynamoDB stream the way a Lambda event source
+// mapping does: every shard from its trim horizon, parents before children,
+// remembering where it stopped. It is not safe for concurrent use.
+type StreamReader struct {
+	client    StreamsAPI
+	streamARN string
+	shards    map[string]*shardState
+	order     []string // shard ids in discovery order
+}
+
+type shardState struct {
+	parent   string
+	iterator *string
+	lastSeq  string
+	done     bool // closed and drained
+}
+
+// NewStreamReader returns a reader of the stream streamARN.
+func NewStreamReader(client StreamsAPI, streamARN string) *StreamReader {
+	return &StreamReader{client: client, streamARN: streamARN, shards: map[string]*shardState{}}
+}
+
+// Poll returns the records written since the previous Poll (since the
+// trim horizon on the first), as Lambda would deliver them. It reads each
+// open shard once; a child shard is read only after its parent is drained.
+func (r *StreamReader) Poll(ctx context.Context) ([]events.DynamoDBEventRecord, error) {
+	if err := r.discover(ctx); err != nil {
+		return nil, err
+	}
+	var out []events.DynamoDBEventRecord
+	for _, id := range r.order {
+		s := r.shards[id]
+		if s.done {
+			continue
+		}
+		if p, known := r.shards[s.parent]; known && !p.done {
+			continue
+		}
+		recs, err := r.read(ctx, id, s)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, recs...)
+	}
+	return out, nil
+}
+
+func (r *StreamReader) discover(ctx context.Context) error {
+	var start *string
+	for {
+		got, err := r.client.DescribeStream(ctx, &dynamodbstreams.DescribeStreamInput{
+			StreamArn:             aws.String(r.streamARN),
+			ExclusiveStartShardId: start,
+		})
+		if err != nil {
+			return fmt.Errorf("describe stream %s: %w", r.streamARN, err)
+		}
+		if got.StreamDescription == nil {
+			return fmt.Errorf("describe stream %s: no description", r.streamARN)
+		}
+		var fresh []types.Shard
+		for _, sh := range got.StreamDescription.Shards {
+			if _, ok := r.shards[aws.ToString(sh.ShardId)]; !ok {
+				fresh = append(fresh, sh)
+			}
+		}
+		// Within one page, start with the oldest shards.
+		sort.SliceStable(fresh, func(i, j int) bool {
+			return startSeq(fresh[i]) < startSeq(fresh[j])
+		})
+		for _, sh := range fresh {
+			id := aws.ToString(sh.ShardId)
+			r.shards[id] = &shardState{parent: aws.ToString(sh.ParentShardId)}
+			r.order = append(r.order, id)
+		}
+		start = got.StreamDescription.LastEvaluatedShardId
+		if start == nil {
+			return nil
+		}
+	}
+}
+
+func startSeq(sh types.Shard) string {
+	if sh.SequenceNumberRange == nil {
+		return ""
+	}
+	s := aws.ToString(sh.SequenceNumberRange.StartingSequenceNumber)
+	// Sequence numbers are decimal strings of varying length.
+	return fmt.Sprintf("%040s", s)
+}
+
+func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) ([]events.DynamoDBEventRecord, error) {
+	for attempt := 0; ; attempt++ {
+		if s.iterator == nil {
+			in := &dynamodbstreams.GetShardIteratorInput{
+				StreamArn:         aws.String(r.streamARN),
+				ShardId:           aws.String(shardID),
+				ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+			}
+			if s.lastSeq != "" {
+				in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
+				in.SequenceNumber = aws.String(s.lastSeq)
+			}
+			got, err := r.client.GetShardIterator(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("shard iterator %s: %w", shardID, err)
+			}
+			s.iterator = got.ShardIterator
+			if s.iterator == nil {
+				s.done = true
+				return nil, nil
+			}
+		}
+		got, err := r.client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: s.iterator})
+		if err != nil {
+			var expired *types.ExpiredIteratorException
+			if errors.As(err, &expired) && attempt == 0 {
+				// Start again from the last sequence number seen.
+				s.iterator = nil
+				continue
+			}
+			return nil, fmt.Errorf("get records %s: %w", shardID, err)
+		}
+		out := make([]events.DynamoDBEventRecord, 0, len(got.Records))
+		for _, rec := range got.Records {
+			ev, err := ConvertStreamRecord(rec, r.streamARN)
+			if err != nil {
+				return out, err
+			}
+			out = append(out, ev)
+			s.lastSeq = ev.Change.SequenceNumber
+		}
+		s.iterator = got.NextShardIterator
+		if s.iterator == nil {
+			s.done = true
+		}
+		return out, nil
+	}
+}
+
+// ConvertStreamRecord turns a dynamodbstreams record into the record a
+// Lambda function receives from the stream streamARN.
+func ConvertStreamRecord(rec types.Record, streamARN string) (events.DynamoDBEventRecord, error) {
+	out := events.DynamoDBEventRecord{
+		AWSRegion:      aws.ToString(rec.AwsRegion),
+		EventID:        aws.ToString(rec.EventID),
+		EventName:      string(rec.EventName),
+		EventSource:    aws.ToString(rec.EventSource),
+		EventVersion:   aws.ToString(rec.EventVersion),
+		EventSourceArn: streamARN,
+	}
+	if out.AWSRegion == "" {
+		out.AWSRegion = arnRegion(streamARN)
+	}
+	if out.EventSource == "" {
+		out.EventSource = "aws:dynamodb"
+	}
+	if id := rec.UserIdentity; id != nil {
+		out.UserIdentity = &events.DynamoDBUserIdentity{Type: aws.ToString(id.Type), PrincipalID: aws.ToString(id.PrincipalId)}
+	}
+	if d := rec.Dynamodb; d != nil {
+		var err error
+		c := &out.Change
+		if d.ApproximateCreationDateTime != nil {
+			c.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *d.ApproximateCreationDateTime}
+		}
+		if c.Keys, err = convertItem(d.Keys); err != nil {
+			return out, fmt.Errorf("record %s keys: %w", out.EventID, err)
+		}
+		if c.NewImage, err = convertItem(d.NewImage); err != nil {
+			return out, fmt.Errorf("record %s new image: %w", out.EventID, err)
+		}
+		if c.OldImage, err = convertItem(d.OldImage); err != nil {
+			return out, fmt.Errorf("record %s old image: %w", out.EventID, err)
+		}
+		c.SequenceNumber = aws.ToString(d.SequenceNumber)
+		c.SizeBytes = aws.ToInt64(d.SizeBytes)
+		c.StreamViewType = string(d.StreamViewType)
+	}
+	return out, nil
+}
+
+func convertItem(item map[string]types.AttributeValue) (map[string]events.DynamoDBAttributeValue, error) {
+	if item == nil {
+		return nil, nil
+	}
+	out := make(map[string]events.DynamoDBAttributeValue, len(item))
+	for k, v := range item {
+		c, err := convertValue(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+		out[k] = c
+	}
+	return out, nil
+}
+
+func convertValue(v types.AttributeValue) (events.DynamoDBAttributeValue, error) {
+	switch v := v.(type) {
+	case *types.AttributeValueMemberS:
+		return events.NewStringAttribute(v.Value), nil
+	case *types.AttributeValueMemberN:
+		return events.NewNumberAttribute(v.Value), nil
+	case *types.AttributeValueMemberB:
+		return events.NewBinaryAttribute(v.Value), nil
+	case *types.AttributeValueMemberBOOL:
+		return events.NewBooleanAttribute(v.Value), nil
+	case *types.AttributeValueMemberNULL:
+		return events.NewNullAttribute(), nil
+	case *types.AttributeValueMemberSS:
+		return events.NewStringSetAttribute(v.Value), nil
+	case *types.AttributeValueMemberNS:
+		return events.NewNumberSetAttribute(v.Value), nil
+	case *types.AttributeValueMemberBS:
+		return events.NewBinarySetAttribute(v.Value), nil
+	case *types.AttributeValueMemberM:
+		m, err := convertItem(v.Value)
+		if err != nil {
+			return events.DynamoDBAttributeValue{}, err
+		}
+		if m == nil {
+			m = map[string]events.DynamoDBAttributeValue{}
+		}
+		return events.NewMapAttribute(m), nil
+	case *types.AttributeValueMemberL:
+		l := make([]events.DynamoDBAttributeValue, 0, len(v.Value))
+		for i, x := range v.Value {
+			c, err := convertValue(x)
+			if err != nil {
+				return events.DynamoDBAttributeValue{}, fmt.Errorf("[%d]: %w", i, err)
+			}
+			l = append(l, c)
+		}
+		return events.NewListAttribute(l), nil
+	default:
+		return events.DynamoDBAttributeValue{}, fmt.Errorf("unknown attribute value %T", v)
+	}
+}
