@@ -14,21 +14,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/efacture/efacture/shared/httpctx"
 )
-
-type ctxKey int
-
-const (
-	requestIDKey ctxKey = iota
-	routeKeyKey
-)
-
-// RequestID is the API Gateway request id of a request, "" outside Lambda.
-func RequestID(ctx context.Context) string { s, _ := ctx.Value(requestIDKey).(string); return s }
-
-// RouteKey is the matched route ("GET /api/documents/{id}/download"): what logs record
-// instead of the raw path, which may carry a token.
-func RouteKey(ctx context.Context) string { s, _ := ctx.Value(routeKeyKey).(string); return s }
 
 // Handler turns h into a Lambda handler for HTTP API events.
 func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
@@ -61,8 +49,7 @@ func Request(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*http.Requ
 	if raw, err := url.PathUnescape(path); err == nil {
 		u.Path, u.RawPath = raw, path
 	}
-	ctx = context.WithValue(ctx, requestIDKey, ev.RequestContext.RequestID)
-	ctx = context.WithValue(ctx, routeKeyKey, ev.RouteKey)
+	ctx = httpctx.With(ctx, ev.RequestContext.RequestID, ev.RouteKey)
 	req, err := http.NewRequestWithContext(ctx, ev.RequestContext.HTTP.Method, u.String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, err

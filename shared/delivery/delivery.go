@@ -120,7 +120,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	brand := mail.Brand{SpaceName: space.Name, Color: space.Brand.Color, SenderName: space.SenderName, ReplyTo: space.ReplyTo}
 	portal := s.pageURL(space.ID, "")
 	d := rec.Data
-	msg := mail.Message{From: s.From, FromName: space.SenderName, ReplyTo: space.ReplyTo, To: rec.To, MessageID: messageID(rec.Key, s.From)}
+	msg := mail.Message{From: s.From, FromName: space.SenderName, ReplyTo: space.ReplyTo, To: rec.To, MessageID: mail.MessageIDFor(rec.Key, domainOf(s.From))}
 	switch rec.Kind {
 	case outbox.KindActivation:
 		msg.Content, err = mail.RenderActivation(mail.Activation{
@@ -167,11 +167,7 @@ func attachmentName(number string) string {
 	}, number) + ".pdf"
 }
 
-// messageID is stable per record, so a repeated send is recognisable as the same mail.
-func messageID(key, from string) string {
-	_, domain, _ := strings.Cut(from, "@")
-	if domain == "" {
-		domain = "efacture.invalid"
-	}
-	return "<" + strings.NewReplacer("#", ".", "@", ".", "/", ".").Replace(url.PathEscape(key)) + "@" + domain + ">"
+func domainOf(addr string) string {
+	_, domain, _ := strings.Cut(addr, "@")
+	return domain
 }

@@ -2,7 +2,6 @@ package facturx
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -86,28 +85,28 @@ func findXML(pdf []byte) (name string, data []byte, err error) {
 			return nil
 		})
 	}
-	if best, ok := pick(found); ok {
-		return readSpec(x, best)
+	if best, name, ok := pick(found); ok {
+		return readSpec(x, name, best.spec)
 	}
 	found = append(found[:0], associatedFiles(x)...)
 	found = append(found, annotationFiles(x)...)
-	if best, ok := pick(found); ok {
-		return readSpec(x, best)
+	if best, name, ok := pick(found); ok {
+		return readSpec(x, name, best.spec)
 	}
 	return "", nil, ErrNoXML
 }
 
-// pick returns the candidate whose name ranks best in FileNames.
-func pick(cs []candidate) (candidate, bool) {
-	best, bestRank := candidate{}, -1
+// pick returns the candidate whose name ranks best in FileNames, and that name.
+func pick(cs []candidate) (candidate, string, bool) {
+	best, bestName, bestRank := candidate{}, "", -1
 	for _, c := range cs {
 		for _, n := range c.names {
 			if r := rank(n); r >= 0 && (bestRank < 0 || r < bestRank) {
-				best, bestRank = c, r
+				best, bestName, bestRank = c, n, r
 			}
 		}
 	}
-	return best, bestRank >= 0
+	return best, bestName, bestRank >= 0
 }
 
 // rank orders a file name: exact matches of FileNames first, in their order,
@@ -206,19 +205,22 @@ func annotationFiles(x *model.XRefTable) []candidate {
 
 // readSpec decodes the embedded file of a file specification, bounded by
 // MaxXMLBytes.
-func readSpec(x *model.XRefTable, c candidate) (string, []byte, error) {
-	name := c.names[0]
+func readSpec(x *model.XRefTable, name string, spec types.Object) (string, []byte, error) {
 	bad := func(reason string, err error) error {
 		if err != nil {
 			reason += ": " + err.Error()
 		}
 		return fmt.Errorf("%s: %w: %s", name, ErrBadXML, reason)
 	}
-	d, err := x.DereferenceDict(c.spec)
+	d, err := x.DereferenceDict(spec)
 	if err != nil || d == nil {
 		return "", nil, bad("file specification is not a dictionary", err)
 	}
-	ef, err := x.DereferenceDict(d["EF"])
+	o, ok := d.Find("EF")
+	if !ok {
+		return "", nil, bad("file specification has no embedded file", nil)
+	}
+	ef, err := x.DereferenceDict(o)
 	if err != nil || ef == nil {
 		return "", nil, bad("file specification has no embedded file", err)
 	}
@@ -234,9 +236,6 @@ func readSpec(x *model.XRefTable, c candidate) (string, []byte, error) {
 	}
 	if err := sd.DecodeWithLimit(MaxXMLBytes); err != nil {
 		return "", nil, bad("cannot decode embedded file", err)
-	}
-	if sd.Content == nil && len(sd.Raw) > 0 {
-		return "", nil, bad("cannot decode embedded file", errors.New("no content"))
 	}
 	return name, sd.Content, nil
 }

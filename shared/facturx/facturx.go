@@ -88,10 +88,10 @@ func (e *FieldError) Unwrap() error { return ErrBadXML }
 // 2.x, lower-cased. ZUGFeRD 2.0 used its own URNs for the same profiles, and
 // early Factur-X files wrote BASIC with colons instead of hashes.
 var profileURNs = map[string]string{
-	"urn:factur-x.eu:1p0:minimum": ProfileMinimum,
-	"urn:factur-x.eu:1p0:basicwl": ProfileBasicWL,
-	"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic":    ProfileBasic,
-	"urn:cen.eu:en16931:2017:compliant:factur-x.eu:1p0:basic":        ProfileBasic,
+	"urn:factur-x.eu:1p0:minimum":                                     ProfileMinimum,
+	"urn:factur-x.eu:1p0:basicwl":                                     ProfileBasicWL,
+	"urn:cen.eu:en16931:2017#compliant#urn:factur-x.eu:1p0:basic":     ProfileBasic,
+	"urn:cen.eu:en16931:2017:compliant:factur-x.eu:1p0:basic":         ProfileBasic,
 	"urn:cen.eu:en16931:2017":                                         ProfileEN16931,
 	"urn:cen.eu:en16931:2017#conformant#urn:factur-x.eu:1p0:extended": ProfileExtended,
 	"urn:zugferd.de:2p0:minimum":                                      ProfileMinimum,

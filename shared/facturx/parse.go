@@ -38,29 +38,29 @@ const (
 // Factur-X, ZUGFeRD 2.x and XRechnung CII, by local names from the root:
 // producers choose their own namespace prefixes.
 var ciiPaths = paths("CrossIndustryInvoice", map[string]field{
-	"ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID":                                    fProfile,
-	"ExchangedDocument/ID":                                                                                       fNumber,
-	"ExchangedDocument/TypeCode":                                                                                 fTypeCode,
-	"ExchangedDocument/IssueDateTime/DateTimeString":                                                             fIssueDate,
-	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/Name":                            fBuyerName,
-	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/SpecifiedLegalOrganization/ID":  fBuyerLegalID,
-	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/ID":                              fBuyerID,
-	"SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/InvoiceCurrencyCode":                            fCurrency,
-	"SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString": fDueDate,
+	"ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID": fProfile,
+	"ExchangedDocument/ID":                           fNumber,
+	"ExchangedDocument/TypeCode":                     fTypeCode,
+	"ExchangedDocument/IssueDateTime/DateTimeString": fIssueDate,
+	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/Name":                                              fBuyerName,
+	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/SpecifiedLegalOrganization/ID":                     fBuyerLegalID,
+	"SupplyChainTradeTransaction/ApplicableHeaderTradeAgreement/BuyerTradeParty/ID":                                                fBuyerID,
+	"SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/InvoiceCurrencyCode":                                              fCurrency,
+	"SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString":        fDueDate,
 	"SupplyChainTradeTransaction/ApplicableHeaderTradeSettlement/SpecifiedTradeSettlementHeaderMonetarySummation/GrandTotalAmount": fGrandTotal,
 })
 
 // zugferd1Paths locates the same fields in a ZUGFeRD 1.0 Cross Industry
 // Document, the format of attachments named ZUGFeRD-invoice.xml.
 var zugferd1Paths = paths("CrossIndustryDocument", map[string]field{
-	"SpecifiedExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID":                                fProfile,
-	"HeaderExchangedDocument/ID":                                                                                     fNumber,
-	"HeaderExchangedDocument/TypeCode":                                                                               fTypeCode,
-	"HeaderExchangedDocument/IssueDateTime/DateTimeString":                                                           fIssueDate,
-	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeAgreement/BuyerTradeParty/Name":                  fBuyerName,
-	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeAgreement/BuyerTradeParty/ID":                    fBuyerID,
-	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeSettlement/InvoiceCurrencyCode":                  fCurrency,
-	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString": fDueDate,
+	"SpecifiedExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter/ID": fProfile,
+	"HeaderExchangedDocument/ID":                           fNumber,
+	"HeaderExchangedDocument/TypeCode":                     fTypeCode,
+	"HeaderExchangedDocument/IssueDateTime/DateTimeString": fIssueDate,
+	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeAgreement/BuyerTradeParty/Name":                                        fBuyerName,
+	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeAgreement/BuyerTradeParty/ID":                                          fBuyerID,
+	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeSettlement/InvoiceCurrencyCode":                                        fCurrency,
+	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeSettlement/SpecifiedTradePaymentTerms/DueDateDateTime/DateTimeString":  fDueDate,
 	"SpecifiedSupplyChainTradeTransaction/ApplicableSupplyChainTradeSettlement/SpecifiedTradeSettlementMonetarySummation/GrandTotalAmount": fGrandTotal,
 })
 

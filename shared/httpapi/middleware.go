@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/shared/httpctx"
 )
 
 // secure sets the headers of SPEC §6 on every API answer.
@@ -39,6 +39,6 @@ func accessLog(log *slog.Logger, now func() time.Time, next http.Handler) http.H
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		log.InfoContext(r.Context(), "request", "route", r.Pattern, "status", rec.status,
-			"ms", now().Sub(start).Milliseconds(), "requestId", apigw.RequestID(r.Context()))
+			"ms", now().Sub(start).Milliseconds(), "requestId", httpctx.RequestID(r.Context()))
 	})
 }

@@ -254,18 +254,18 @@ type provisioner struct {
 
 // nameProperty is the property that names a resource of each type.
 var nameProperty = map[string]string{
-	typeBucket:                  "BucketName",
-	typeQueue:                   "QueueName",
-	typeTable:                   "TableName",
-	typeSecret:                  "Name",
-	typeFunction:                "FunctionName",
-	"AWS::Lambda::Function":     "FunctionName",
-	"AWS::SNS::Topic":           "TopicName",
-	"AWS::Logs::LogGroup":       "LogGroupName",
-	"AWS::IAM::Role":            "RoleName",
-	"AWS::CloudWatch::Alarm":    "AlarmName",
+	typeBucket:                   "BucketName",
+	typeQueue:                    "QueueName",
+	typeTable:                    "TableName",
+	typeSecret:                   "Name",
+	typeFunction:                 "FunctionName",
+	"AWS::Lambda::Function":      "FunctionName",
+	"AWS::SNS::Topic":            "TopicName",
+	"AWS::Logs::LogGroup":        "LogGroupName",
+	"AWS::IAM::Role":             "RoleName",
+	"AWS::CloudWatch::Alarm":     "AlarmName",
 	"AWS::SES::ConfigurationSet": "Name",
-	"AWS::Scheduler::Schedule":  "Name",
+	"AWS::Scheduler::Schedule":   "Name",
 }
 
 // physicalName resolves the template's name for r or derives one.

@@ -2,6 +2,7 @@ package localaws
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -122,7 +123,13 @@ func (c *converter) value(n ast.Node) (any, error) {
 		return n.Value, nil
 	case *ast.LiteralNode:
 		return n.Value.Value, nil
-	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
+	case *ast.IntegerNode:
+		// Small unsigned values become int64 so that callers see one type.
+		if u, ok := n.Value.(uint64); ok && u <= math.MaxInt64 {
+			return int64(u), nil
+		}
+		return n.Value, nil
+	case *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
 		return n.(ast.ScalarNode).GetValue(), nil
 	case *ast.MappingNode:
 		out := make(map[string]any, len(n.Values))

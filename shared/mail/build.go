@@ -136,7 +136,7 @@ func attach(msg *gomail.Msg, a Attachment) error {
 		ct = "application/octet-stream"
 	}
 	mediaType, params, err := mime.ParseMediaType(ct)
-	if err != nil || len(params) > 0 {
+	if err != nil || len(params) > 0 || !strings.Contains(mediaType, "/") {
 		return fmt.Errorf("mail: build: attachment %q: content type %q: want type/subtype", name, a.ContentType)
 	}
 	return msg.AttachReader(name, bytes.NewReader(a.Data),

@@ -15,11 +15,12 @@ import (
 
 // attachment is the Factur-X XML and what its file specification says.
 type attachment struct {
-	name     string
-	content  []byte
-	profile  string
-	modified time.Time
-	title    string
+	name       string
+	content    []byte
+	profile    string
+	modified   time.Time
+	title      string
+	annotation bool // attach to the page rather than to the document
 }
 
 // fpdfTrailer matches the classic trailer fpdf writes at the end of a file.
@@ -30,7 +31,10 @@ var fpdfTrailer = regexp.MustCompile(`trailer\n<<\n/Size (\d+)\n/Root (\d+) 0 R\
 // XMP metadata naming the Factur-X profile, and a catalog that references
 // them through /Names /EmbeddedFiles and /AF. fpdf itself can embed files but
 // writes no /AF, no /AFRelationship, no file name in /F and no name-tree key
-// matching the file, all of which Factur-X readers look for.
+// matching the file, all of which Factur-X readers look for; its attachment
+// annotations carry an inline stream that strict readers drop with the page.
+// With a.annotation the file is instead referenced from a FileAttachment
+// annotation added to the first page.
 func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	m := fpdfTrailer.FindSubmatch(pdf)
 	if m == nil {
@@ -41,17 +45,16 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	info, _ := strconv.Atoi(string(m[3]))
 	prevXref := string(m[4])
 
-	catalog, err := catalogEntries(pdf, root)
-	if err != nil {
-		return nil, err
-	}
-
-	fileObj, specObj, metaObj := size, size+1, size+2
 	out := bytes.NewBuffer(pdf)
 	offsets := map[int]int{}
+	next := size
 	begin := func(n int) {
 		offsets[n] = out.Len()
 		fmt.Fprintf(out, "%d 0 obj\n", n)
+	}
+	newObj := func() int {
+		next++
+		return next - 1
 	}
 
 	// The embedded file: compressed, with size, checksum and date as PDF/A-3 wants.
@@ -60,6 +63,7 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	zw.Write(a.content) // writes to a bytes.Buffer do not fail
 	zw.Close()
 	sum := md5.Sum(a.content)
+	fileObj := newObj()
 	begin(fileObj)
 	fmt.Fprintf(out, "<< /Type /EmbeddedFile /Subtype /text#2Fxml /Filter /FlateDecode /Length %d\n"+
 		"/Params << /Size %d /CheckSum <%X> /ModDate %s >> >>\nstream\n",
@@ -67,25 +71,44 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	out.Write(z.Bytes())
 	out.WriteString("\nendstream\nendobj\n")
 
+	specObj := newObj()
 	begin(specObj)
 	fmt.Fprintf(out, "<< /Type /Filespec /F %s /UF %s /Desc %s /AFRelationship /%s\n/EF << /F %d 0 R /UF %d 0 R >> >>\nendobj\n",
 		pdfString(a.name), pdfString(a.name), pdfString("Factur-X "+a.profile), afRelationship(a.profile), fileObj, fileObj)
 
-	xmp := xmpMetadata(a)
-	begin(metaObj)
-	fmt.Fprintf(out, "<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n", len(xmp))
-	out.Write(xmp)
-	out.WriteString("\nendstream\nendobj\n")
+	if a.annotation {
+		page, entries, err := firstPage(pdf)
+		if err != nil {
+			return nil, err
+		}
+		annotObj := newObj()
+		begin(annotObj)
+		fmt.Fprintf(out, "<< /Type /Annot /Subtype /FileAttachment /Rect [30 30 44 48] /Name /PushPin\n"+
+			"/Contents %s /FS %d 0 R /F 4 >>\nendobj\n", pdfString(a.name), specObj)
+		begin(page)
+		fmt.Fprintf(out, "<<%s\n/Annots [%d 0 R]\n>>\nendobj\n", entries, annotObj)
+	} else {
+		catalog, err := catalogEntries(pdf, root)
+		if err != nil {
+			return nil, err
+		}
+		xmp := xmpMetadata(a)
+		metaObj := newObj()
+		begin(metaObj)
+		fmt.Fprintf(out, "<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n", len(xmp))
+		out.Write(xmp)
+		out.WriteString("\nendstream\nendobj\n")
 
-	begin(root)
-	fmt.Fprintf(out, "<<\n%s\n/Version /1.7\n/Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>\n/AF [%d 0 R]\n/Metadata %d 0 R\n>>\nendobj\n",
-		catalog, pdfString(a.name), specObj, specObj, metaObj)
+		begin(root)
+		fmt.Fprintf(out, "<<\n%s\n/Version /1.7\n/Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>\n/AF [%d 0 R]\n/Metadata %d 0 R\n>>\nendobj\n",
+			catalog, pdfString(a.name), specObj, specObj, metaObj)
+	}
 
 	xref := out.Len()
 	out.WriteString("xref\n")
 	writeXrefSections(out, offsets)
 	fmt.Fprintf(out, "trailer\n<<\n/Size %d\n/Root %d 0 R\n/Info %d 0 R\n/Prev %s\n>>\nstartxref\n%d\n%%%%EOF\n",
-		metaObj+1, root, info, prevXref, xref)
+		next, root, info, prevXref, xref)
 	return out.Bytes(), nil
 }
 
@@ -107,6 +130,22 @@ func catalogEntries(pdf []byte, root int) (string, error) {
 		return "", fmt.Errorf("object %d is not a catalog", root)
 	}
 	return entries, nil
+}
+
+// fpdfPage matches the first page object fpdf writes.
+var fpdfPage = regexp.MustCompile(`\n(\d+) 0 obj\n<<(/Type /Page\n(?s:.*?))>>\nendobj\n`)
+
+// firstPage returns the number and entries of the first page object.
+func firstPage(pdf []byte) (int, string, error) {
+	m := fpdfPage.FindSubmatch(pdf)
+	if m == nil {
+		return 0, "", errors.New("page object not found")
+	}
+	if bytes.Contains(m[2], []byte("/Annots")) {
+		return 0, "", errors.New("page already has annotations")
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n, string(m[2]), nil
 }
 
 // writeXrefSections writes one subsection per run of consecutive objects.

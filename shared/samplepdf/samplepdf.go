@@ -80,7 +80,8 @@ type XMLOverride struct {
 	// Raw, when set, is embedded instead of the generated XML.
 	Raw []byte
 	// Annotation attaches the XML through a file attachment annotation on
-	// the page rather than the document's EmbeddedFiles, as some producers do.
+	// the page rather than the document's EmbeddedFiles and /AF, as some
+	// producers do.
 	Annotation bool
 }
 
@@ -188,25 +189,22 @@ func Generate(inv Invoice) ([]byte, error) {
 	pdf.SetProducer("efacture samplepdf", true)
 	pdf.AddPage()
 
-	var xmlBytes []byte
-	if inv.FacturX != "" {
-		xmlBytes = CIIXML(inv)
-	}
-	drawPage(pdf, inv, xmlBytes)
+	drawPage(pdf, inv)
 
 	var buf bytes.Buffer
 	if err := pdf.Output(&buf); err != nil {
 		return nil, fmt.Errorf("samplepdf: render %s: %w", inv.Number, err)
 	}
-	if inv.FacturX == "" || inv.XML.Annotation {
+	if inv.FacturX == "" {
 		return buf.Bytes(), nil
 	}
 	out, err := appendFacturX(buf.Bytes(), attachment{
-		name:     inv.attachmentName(),
-		content:  xmlBytes,
-		profile:  inv.FacturX,
-		modified: issued,
-		title:    docTitle(inv) + " " + inv.Number,
+		name:       inv.attachmentName(),
+		content:    CIIXML(inv),
+		profile:    inv.FacturX,
+		modified:   issued,
+		title:      docTitle(inv) + " " + inv.Number,
+		annotation: inv.XML.Annotation,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("samplepdf: embed XML in %s: %w", inv.Number, err)
@@ -228,9 +226,8 @@ func docTitle(inv Invoice) string {
 	return "Facture"
 }
 
-// drawPage lays out the visible document. xmlBytes is non-nil for Factur-X
-// documents; with XML.Annotation it is attached to the page itself.
-func drawPage(pdf *fpdf.Fpdf, inv Invoice, xmlBytes []byte) {
+// drawPage lays out the visible document.
+func drawPage(pdf *fpdf.Fpdf, inv Invoice) {
 	tr := pdf.UnicodeTranslatorFromDescriptor("") // cp1252 covers French and €
 	cur := inv.currency()
 	totals := inv.Totals()
@@ -327,19 +324,10 @@ func drawPage(pdf *fpdf.Fpdf, inv Invoice, xmlBytes []byte) {
 		"En cas de retard de paiement, pénalités au taux de trois fois le taux d'intérêt légal "+
 		"et indemnité forfaitaire pour frais de recouvrement de 40 € (art. L441-10 du Code de commerce). "+
 		"Pas d'escompte pour paiement anticipé."), "", "L", false)
-	if xmlBytes != nil {
-		name := inv.attachmentName()
+	if inv.FacturX != "" {
 		pdf.Ln(2)
-		y := pdf.GetY()
 		pdf.MultiCell(170, 4, tr("Facture électronique Factur-X, profil "+inv.FacturX+
-			" : les données structurées sont jointes à ce PDF ("+name+")."), "", "L", false)
-		if inv.XML.Annotation {
-			pdf.AddAttachmentAnnotation(&fpdf.Attachment{
-				Content:     xmlBytes,
-				Filename:    name,
-				Description: "Factur-X",
-			}, 20, y, 170, 4)
-		}
+			" : les données structurées sont jointes à ce PDF ("+inv.attachmentName()+")."), "", "L", false)
 	}
 }
 

@@ -1,0 +1,220 @@
+package localaws
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+)
+
+// Options configure Start. The zero value starts both emulators on free
+// ports and provisions the repository's template under a random prefix.
+type Options struct {
+	// Template is the template to provision; by default the repository's
+	// template.yaml, or this package's fixture while that does not exist.
+	Template string
+	// Prefix names the resources; by default "t" and 8 random hex digits.
+	Prefix string
+	// Params override the template's parameter defaults. A parameter that
+	// has neither gets a local value (see LocalParams).
+	Params map[string]string
+	// MotoPort and SESPort choose fixed ports; 0 picks free ones.
+	MotoPort int
+	SESPort  int
+	// EmulatorsDir holds node_modules/aws-ses-v2-local; by default
+	// infra/emulators of the repository.
+	EmulatorsDir string
+}
+
+// Env is a running local AWS: both emulators, their configurations and
+// clients, and the provisioned stack.
+type Env struct {
+	Root      string // repository root
+	Template  string // template provisioned
+	Moto      *Process
+	SES       *Process
+	Config    aws.Config // for moto
+	SESConfig aws.Config // for the SES emulator
+	Clients
+	Stack *Stack
+	// Timings holds how long each start-up step took, by step name
+	// ("moto", "ses", "provision").
+	Timings map[string]time.Duration
+}
+
+// MustStart starts moto and the SES emulator on free ports, provisions the
+// repository's template under a fresh prefix and stops everything when the
+// test ends. It fails the test on any error.
+func MustStart(t testing.TB) *Env {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	env, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatalf("start local AWS: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := env.Close(); err != nil {
+			t.Errorf("stop local AWS: %v", err)
+		}
+	})
+	return env
+}
+
+// Start starts both emulators (in parallel) and provisions the template.
+// Close stops them.
+func Start(ctx context.Context, opts Options) (*Env, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	env := &Env{Root: root, Template: opts.Template, Timings: map[string]time.Duration{}}
+	if env.Template == "" {
+		env.Template = filepath.Join(root, "template.yaml")
+		if _, err := os.Stat(env.Template); errors.Is(err, os.ErrNotExist) {
+			env.Template = filepath.Join(root, "shared", "localaws", "testdata", "template.yaml")
+		}
+	}
+	emulators := opts.EmulatorsDir
+	if emulators == "" {
+		emulators = filepath.Join(root, "infra", "emulators")
+	}
+	prefix := opts.Prefix
+	if prefix == "" {
+		b := make([]byte, 4)
+		rand.Read(b)
+		prefix = "t" + hex.EncodeToString(b)
+	}
+
+	type started struct {
+		p   *Process
+		err error
+		d   time.Duration
+	}
+	motoCh, sesCh := make(chan started, 1), make(chan started, 1)
+	go func() {
+		t0 := time.Now()
+		p, err := StartMoto(ctx, opts.MotoPort)
+		motoCh <- started{p, err, time.Since(t0)}
+	}()
+	go func() {
+		t0 := time.Now()
+		p, err := StartSES(ctx, opts.SESPort, emulators)
+		sesCh <- started{p, err, time.Since(t0)}
+	}()
+	m, s := <-motoCh, <-sesCh
+	env.Moto, env.SES = m.p, s.p
+	env.Timings["moto"], env.Timings["ses"] = m.d, s.d
+	if err := errors.Join(m.err, s.err); err != nil {
+		env.Close()
+		return nil, err
+	}
+
+	if env.Config, err = Config(ctx, env.Moto.URL); err != nil {
+		env.Close()
+		return nil, err
+	}
+	if env.SESConfig, err = SESConfig(ctx, env.SES.URL); err != nil {
+		env.Close()
+		return nil, err
+	}
+	env.Clients = NewClients(env.Config, env.SESConfig)
+
+	params, err := LocalParams(env.Template, opts.Params)
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	t0 := time.Now()
+	env.Stack, err = Provision(ctx, env.Config, env.Template, prefix, params)
+	env.Timings["provision"] = time.Since(t0)
+	if err != nil {
+		env.Close()
+		return nil, err
+	}
+	return env, nil
+}
+
+// Close stops both emulators.
+func (e *Env) Close() error {
+	var errs []error
+	for _, p := range []*Process{e.Moto, e.SES} {
+		if p != nil {
+			errs = append(errs, p.Stop())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Mails returns what the SES emulator captured so far.
+func (e *Env) Mails(ctx context.Context) ([]Mail, error) { return SESStore(ctx, e.SES.URL) }
+
+// LocalParams returns overrides completed with a local value for every
+// parameter of the template that has no default: the first AllowedValues
+// entry, else MinValue for a Number (or 1), else "local-" and the lower-cased
+// name. Such parameters only make sense once deployed (a domain, a
+// certificate), so any well-formed value serves locally.
+func LocalParams(templatePath string, overrides map[string]string) (map[string]string, error) {
+	tpl, err := loadTemplate(templatePath)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", templatePath, err)
+	}
+	out := map[string]string{}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	names := make([]string, 0, len(tpl.Parameters))
+	for name := range tpl.Parameters {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		def := asMap(tpl.Parameters[name])
+		if _, ok := out[name]; ok {
+			continue
+		}
+		if _, ok := def["Default"]; ok {
+			continue
+		}
+		switch {
+		case len(asList(def["AllowedValues"])) > 0:
+			out[name] = str(asList(def["AllowedValues"])[0])
+		case str(def["Type"]) == "Number":
+			out[name] = "1"
+			if v := str(def["MinValue"]); v != "" {
+				out[name] = v
+			}
+		default:
+			out[name] = "local-" + strings.ToLower(name)
+		}
+	}
+	return out, nil
+}
+
+// RepoRoot walks up from the working directory to the directory holding
+// go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+}
