@@ -84,8 +84,8 @@ type Activation struct {
 	Make          func(identifier string) (accounts.Account, tokens.Record, outbox.Record)
 }
 
-// FacturXReader reads the embedded Factur-X XML of a PDF; it returns ErrNoXML (as
-// reported by IsNoXML) for a PDF without one. It is injected so that only the ingest
+// FacturXReader reads the embedded Factur-X XML of a PDF; it returns ErrNoXML for a PDF
+// without one. It is injected so that only the ingest
 // function links the PDF library.
 type FacturXReader func(pdf []byte) (*XMLInvoice, error)
 
@@ -219,7 +219,9 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 		IssueDate: f.IssueDate, Amount: f.Amount, Currency: f.Currency, Copy: f.Copy,
 		Duplicate: known && cust.Delivery == customers.DeliveryPaper,
 		SHA256:    digest, Size: int64(len(obj.Body)),
-		ArchiveKey: "documents/" + space.ID + "/" + f.CustomerNumber + "/" + digest + ".pdf",
+		// The id keeps two numbers with the same bytes apart, so purging or undoing one
+		// never removes the other's PDF; the digest keeps other bytes apart.
+		ArchiveKey: "documents/" + space.ID + "/" + f.CustomerNumber + "/" + documents.EncodeID(f.IssueDate+"#"+f.Number) + "-" + digest + ".pdf",
 		SourceKey:  key.Raw, IngestedAt: now.UTC(), ExpiresAt: expires,
 	}
 	if xml != nil {

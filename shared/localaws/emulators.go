@@ -26,7 +26,7 @@ var ErrMotoMissing = errors.New("moto_server not found on PATH; install it with:
 
 // ErrSESMissing is returned by StartSES when aws-ses-v2-local is not
 // installed in the emulators directory.
-var ErrSESMissing = errors.New("aws-ses-v2-local not installed; run: npm ci --prefix infra/emulators")
+var ErrSESMissing = errors.New("aws-ses-v2-local is not installed; run: make deps (npm ci in infra/emulators)")
 
 // startTimeout bounds how long an emulator may take to answer when the
 // caller's context has no deadline.

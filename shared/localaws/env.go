@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ import (
 // ports and provisions the repository's template under a random prefix.
 type Options struct {
 	// Template is the template to provision; by default the repository's
-	// template.yaml, or this package's fixture while that does not exist.
+	// template.yaml.
 	Template string
 	// Prefix names the resources; by default "t" and 8 random hex digits.
 	Prefix string
@@ -38,16 +39,18 @@ type Options struct {
 // Env is a running local AWS: both emulators, their configurations and
 // clients, and the provisioned stack.
 type Env struct {
-	Root      string // repository root
-	Template  string // template provisioned
-	Moto      *Process
-	SES       *Process
-	Config    aws.Config // for moto
-	SESConfig aws.Config // for the SES emulator
+	Root     string // repository root
+	Template string // template provisioned
+	// MotoServer and SESServer are the emulators; the embedded Clients
+	// talk to them (SES is the sesv2 client).
+	MotoServer *Process
+	SESServer  *Process
+	Config     aws.Config // for moto
+	SESConfig  aws.Config // for the SES emulator
 	Clients
 	Stack *Stack
 	// Timings holds how long each start-up step took, by step name
-	// ("moto", "ses", "provision").
+	// ("moto", "ses", "provision"); provisioning overlaps the SES start.
 	Timings map[string]time.Duration
 }
 
@@ -70,8 +73,8 @@ func MustStart(t testing.TB) *Env {
 	return env
 }
 
-// Start starts both emulators (in parallel) and provisions the template.
-// Close stops them.
+// Start starts both emulators in parallel and provisions the template as
+// soon as moto answers. Close stops them.
 func Start(ctx context.Context, opts Options) (*Env, error) {
 	root, err := RepoRoot()
 	if err != nil {
@@ -80,9 +83,6 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	env := &Env{Root: root, Template: opts.Template, Timings: map[string]time.Duration{}}
 	if env.Template == "" {
 		env.Template = filepath.Join(root, "template.yaml")
-		if _, err := os.Stat(env.Template); errors.Is(err, os.ErrNotExist) {
-			env.Template = filepath.Join(root, "shared", "localaws", "testdata", "template.yaml")
-		}
 	}
 	emulators := opts.EmulatorsDir
 	if emulators == "" {
@@ -111,43 +111,45 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 		p, err := StartSES(ctx, opts.SESPort, emulators)
 		sesCh <- started{p, err, time.Since(t0)}
 	}()
-	m, s := <-motoCh, <-sesCh
-	env.Moto, env.SES = m.p, s.p
-	env.Timings["moto"], env.Timings["ses"] = m.d, s.d
-	if err := errors.Join(m.err, s.err); err != nil {
-		env.Close()
-		return nil, err
+	// Provisioning needs moto only, so it overlaps the SES emulator's start.
+	m := <-motoCh
+	env.MotoServer, env.Timings["moto"] = m.p, m.d
+	err = m.err
+	if err == nil {
+		err = env.provision(ctx, opts.Params, prefix)
 	}
-
-	if env.Config, err = Config(ctx, env.Moto.URL); err != nil {
-		env.Close()
-		return nil, err
+	s := <-sesCh
+	env.SESServer, env.Timings["ses"] = s.p, s.d
+	if err == nil && s.err == nil {
+		env.SESConfig, err = SESConfig(ctx, env.SESServer.URL)
 	}
-	if env.SESConfig, err = SESConfig(ctx, env.SES.URL); err != nil {
+	if err := errors.Join(err, s.err); err != nil {
 		env.Close()
 		return nil, err
 	}
 	env.Clients = NewClients(env.Config, env.SESConfig)
+	return env, nil
+}
 
-	params, err := LocalParams(env.Template, opts.Params)
+func (e *Env) provision(ctx context.Context, overrides map[string]string, prefix string) error {
+	var err error
+	if e.Config, err = Config(ctx, e.MotoServer.URL); err != nil {
+		return err
+	}
+	params, err := LocalParams(e.Template, overrides)
 	if err != nil {
-		env.Close()
-		return nil, err
+		return err
 	}
 	t0 := time.Now()
-	env.Stack, err = Provision(ctx, env.Config, env.Template, prefix, params)
-	env.Timings["provision"] = time.Since(t0)
-	if err != nil {
-		env.Close()
-		return nil, err
-	}
-	return env, nil
+	e.Stack, err = Provision(ctx, e.Config, e.Template, prefix, params)
+	e.Timings["provision"] = time.Since(t0)
+	return err
 }
 
 // Close stops both emulators.
 func (e *Env) Close() error {
 	var errs []error
-	for _, p := range []*Process{e.Moto, e.SES} {
+	for _, p := range []*Process{e.MotoServer, e.SESServer} {
 		if p != nil {
 			errs = append(errs, p.Stop())
 		}
@@ -156,13 +158,20 @@ func (e *Env) Close() error {
 }
 
 // Mails returns what the SES emulator captured so far.
-func (e *Env) Mails(ctx context.Context) ([]Mail, error) { return SESStore(ctx, e.SES.URL) }
+func (e *Env) Mails(ctx context.Context) ([]Mail, error) { return SESStore(ctx, e.SESServer.URL) }
+
+// localParamValues are local values for the project's parameters that have
+// no default because they only have a meaning once deployed.
+var localParamValues = map[string]string{
+	"PortalBaseUrl": "http://127.0.0.1:8080",
+	"SenderDomain":  "efacture.test",
+}
 
 // LocalParams returns overrides completed with a local value for every
-// parameter of the template that has no default: the first AllowedValues
-// entry, else MinValue for a Number (or 1), else "local-" and the lower-cased
-// name. Such parameters only make sense once deployed (a domain, a
-// certificate), so any well-formed value serves locally.
+// parameter of the template that has no default: a value of
+// localParamValues, else the first AllowedValues entry, else MinValue for a
+// Number (or 1), else "local-" and the lower-cased name when AllowedPattern
+// accepts it. It fails for a parameter it cannot fill.
 func LocalParams(templatePath string, overrides map[string]string) (map[string]string, error) {
 	tpl, err := loadTemplate(templatePath)
 	if err != nil {
@@ -185,6 +194,10 @@ func LocalParams(templatePath string, overrides map[string]string) (map[string]s
 		if _, ok := def["Default"]; ok {
 			continue
 		}
+		if v, ok := localParamValues[name]; ok {
+			out[name] = v
+			continue
+		}
 		switch {
 		case len(asList(def["AllowedValues"])) > 0:
 			out[name] = str(asList(def["AllowedValues"])[0])
@@ -194,7 +207,14 @@ func LocalParams(templatePath string, overrides map[string]string) (map[string]s
 				out[name] = v
 			}
 		default:
-			out[name] = "local-" + strings.ToLower(name)
+			v := "local-" + strings.ToLower(name)
+			if pattern := str(def["AllowedPattern"]); pattern != "" {
+				re, err := regexp.Compile("^(?:" + pattern + ")$")
+				if err != nil || !re.MatchString(v) {
+					return nil, fmt.Errorf("%s: parameter %s has no default and needs a local value matching %s", templatePath, name, pattern)
+				}
+			}
+			out[name] = v
 		}
 	}
 	return out, nil

@@ -172,6 +172,13 @@ func parameterValues(tpl *template, overrides map[string]string, effective map[s
 				return nil, fmt.Errorf("parameter %s: %q is not one of %v", name, text, allowed)
 			}
 		}
+		if pattern := str(def["AllowedPattern"]); pattern != "" {
+			// CloudFormation matches the whole value. A pattern RE2 cannot
+			// compile is left to CloudFormation.
+			if re, err := regexp.Compile("^(?:" + pattern + ")$"); err == nil && !re.MatchString(text) {
+				return nil, fmt.Errorf("parameter %s: %q does not match %s", name, text, pattern)
+			}
+		}
 		effective[name] = text
 		typ, _ := def["Type"].(string)
 		if typ == "CommaDelimitedList" || strings.HasPrefix(typ, "List<") {
@@ -589,9 +596,6 @@ func (p *provisioner) timeToLive(ctx context.Context, table, attr string, enable
 	if d := got.TimeToLiveDescription; d != nil {
 		on := d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabled || d.TimeToLiveStatus == ddbtypes.TimeToLiveStatusEnabling
 		if on == enabled && (!enabled || aws.ToString(d.AttributeName) == attr) {
-			return nil
-		}
-		if !enabled && !on {
 			return nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -172,8 +173,10 @@ func ConvertStreamRecord(rec types.Record, streamARN string) (events.DynamoDBEve
 		EventVersion:   aws.ToString(rec.EventVersion),
 		EventSourceArn: streamARN,
 	}
-	if out.AWSRegion == "" {
-		out.AWSRegion = arnRegion(streamARN)
+	// moto reports us-east-1 whatever the table's region; the stream ARN
+	// carries the real one.
+	if region := arnRegion(streamARN); strings.Count(streamARN, ":") >= 5 || out.AWSRegion == "" {
+		out.AWSRegion = region
 	}
 	if out.EventSource == "" {
 		out.EventSource = "aws:dynamodb"

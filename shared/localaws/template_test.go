@@ -1,6 +1,8 @@
 package localaws
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -151,6 +153,7 @@ func TestParameterValues(t *testing.T) {
 Parameters:
   Level: {Type: String, Default: INFO, AllowedValues: [INFO, DEBUG]}
   Needed: {Type: String}
+  Origin: {Type: String, Default: "https://x.test", AllowedPattern: "https?://[a-z.]+"}
 Resources:
   Q: {Type: AWS::SQS::Queue}
 `))
@@ -163,8 +166,10 @@ Resources:
 		want      map[string]string
 		wantErr   string
 	}{
-		{"defaults and override", map[string]string{"Needed": "x"}, map[string]string{"Level": "INFO", "Needed": "x"}, ""},
-		{"allowed override", map[string]string{"Needed": "x", "Level": "DEBUG"}, map[string]string{"Level": "DEBUG", "Needed": "x"}, ""},
+		{"defaults and override", map[string]string{"Needed": "x"}, map[string]string{"Level": "INFO", "Needed": "x", "Origin": "https://x.test"}, ""},
+		{"allowed override", map[string]string{"Needed": "x", "Level": "DEBUG"}, map[string]string{"Level": "DEBUG", "Needed": "x", "Origin": "https://x.test"}, ""},
+		{"pattern override", map[string]string{"Needed": "x", "Origin": "http://y"}, map[string]string{"Level": "INFO", "Needed": "x", "Origin": "http://y"}, ""},
+		{"pattern matches the whole value", map[string]string{"Needed": "x", "Origin": "http://y/path"}, nil, "does not match"},
 		{"missing", nil, nil, "need a value: Needed"},
 		{"not allowed", map[string]string{"Needed": "x", "Level": "LOUD"}, nil, "is not one of"},
 		{"undeclared", map[string]string{"Needed": "x", "Typo": "y"}, nil, "not declared"},
@@ -321,5 +326,59 @@ func TestFixtureFunctions(t *testing.T) {
 	}
 	if want := []Schedule{{Event: "Hourly", Expression: "rate(1 hour)"}}; !reflect.DeepEqual(f.Schedules, want) {
 		t.Errorf("schedules: got %+v, want %+v", f.Schedules, want)
+	}
+}
+
+func TestLocalParams(t *testing.T) {
+	tests := []struct {
+		name      string
+		params    string
+		overrides map[string]string
+		want      map[string]string
+		wantErr   string
+	}{
+		{
+			name: "fills what has no default",
+			params: `
+  PortalBaseUrl: {Type: String, AllowedPattern: "https?://[0-9a-z.:]+"}
+  Choice: {Type: String, AllowedValues: [b, a]}
+  Count: {Type: Number, MinValue: 3}
+  Free: {Type: String}
+  Given: {Type: String}
+  Defaulted: {Type: String, Default: d}`,
+			overrides: map[string]string{"Given": "g"},
+			want: map[string]string{"PortalBaseUrl": "http://127.0.0.1:8080", "Choice": "b", "Count": "3",
+				"Free": "local-free", "Given": "g"},
+		},
+		{
+			name:    "pattern a local value cannot meet",
+			params:  `{Digits: {Type: String, AllowedPattern: "[0-9]+"}}`,
+			wantErr: "needs a local value",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "template.yaml")
+			y := "Parameters:" + tc.params + "\nResources:\n  Q: {Type: AWS::SQS::Queue}\n"
+			if strings.HasPrefix(tc.params, "{") {
+				y = "Parameters: " + tc.params + "\nResources:\n  Q: {Type: AWS::SQS::Queue}\n"
+			}
+			if err := os.WriteFile(path, []byte(y), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := LocalParams(path, tc.overrides)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("got %v, %v; want an error containing %q", got, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

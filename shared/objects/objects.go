@@ -18,6 +18,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/efacture/efacture/shared/ingest"
+	"github.com/efacture/efacture/shared/spaces"
 )
 
 // Client is the part of the S3 client used here.
@@ -42,7 +43,7 @@ var _ ingest.Objects = (*Store)(nil)
 
 // New returns a store on the inbox and archive buckets.
 func New(client Client, inbox, archive string) *Store {
-	return &Store{client: client, inbox: inbox, archive: archive, maxRead: 64 << 20}
+	return &Store{client: client, inbox: inbox, archive: archive, maxRead: spaces.MaxDocumentBytesCap}
 }
 
 func notFound(err error) bool {

@@ -45,6 +45,13 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	info, _ := strconv.Atoi(string(m[3]))
 	prevXref := string(m[4])
 
+	// File specification /UF and associated files need PDF 1.7. The header
+	// keeps its length, so every offset fpdf wrote stays right.
+	if !bytes.HasPrefix(pdf, []byte("%PDF-1.")) {
+		return nil, errors.New("unexpected header")
+	}
+	pdf = append([]byte("%PDF-1.7"), pdf[len("%PDF-1.7"):]...)
+
 	out := bytes.NewBuffer(pdf)
 	offsets := map[int]int{}
 	next := size
@@ -71,10 +78,15 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 	out.Write(z.Bytes())
 	out.WriteString("\nendstream\nendobj\n")
 
+	// AFRelationship only means something for a file listed in /AF.
+	rel := ""
+	if !a.annotation {
+		rel = " /AFRelationship /" + afRelationship(a.profile)
+	}
 	specObj := newObj()
 	begin(specObj)
-	fmt.Fprintf(out, "<< /Type /Filespec /F %s /UF %s /Desc %s /AFRelationship /%s\n/EF << /F %d 0 R /UF %d 0 R >> >>\nendobj\n",
-		pdfString(a.name), pdfString(a.name), pdfString("Factur-X "+a.profile), afRelationship(a.profile), fileObj, fileObj)
+	fmt.Fprintf(out, "<< /Type /Filespec /F %s /UF %s /Desc %s%s\n/EF << /F %d 0 R /UF %d 0 R >> >>\nendobj\n",
+		pdfString(a.name), pdfString(a.name), pdfString("Factur-X "+a.profile), rel, fileObj, fileObj)
 
 	if a.annotation {
 		page, entries, err := firstPage(pdf)
@@ -100,7 +112,7 @@ func appendFacturX(pdf []byte, a attachment) ([]byte, error) {
 		out.WriteString("\nendstream\nendobj\n")
 
 		begin(root)
-		fmt.Fprintf(out, "<<\n%s\n/Version /1.7\n/Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>\n/AF [%d 0 R]\n/Metadata %d 0 R\n>>\nendobj\n",
+		fmt.Fprintf(out, "<<\n%s\n/Names << /EmbeddedFiles << /Names [%s %d 0 R] >> >>\n/AF [%d 0 R]\n/Metadata %d 0 R\n>>\nendobj\n",
 			catalog, pdfString(a.name), specObj, specObj, metaObj)
 	}
 

@@ -323,7 +323,7 @@ func TestEmbeddedFileStructure(t *testing.T) {
 		{
 			name: "annotation", profile: samplepdf.ProfileBasic, xml: samplepdf.XMLOverride{Annotation: true},
 			want:   []string{"/Subtype /FileAttachment", "/Annots ["},
-			absent: []string{"/AF [", "/Names [("},
+			absent: []string{"/AF [", "/Names [(", "/AFRelationship"},
 		},
 	}
 	for _, tt := range tests {

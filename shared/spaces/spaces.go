@@ -23,6 +23,8 @@ const (
 	DefaultMaxDocumentBytes    = 20 << 20
 	DefaultAttachmentThreshold = 10 << 20
 	DefaultProfile             = "Aucun"
+	// MaxDocumentBytesCap bounds what ingestion ever reads into memory.
+	MaxDocumentBytesCap = 64 << 20
 )
 
 // ErrNotFound is returned by stores when a space id is unknown.
@@ -147,8 +149,8 @@ func (s *Space) Normalize() error {
 	}
 	if s.MaxDocumentBytes == 0 {
 		s.MaxDocumentBytes = DefaultMaxDocumentBytes
-	} else if s.MaxDocumentBytes < 1024 {
-		bad("maxDocumentBytes %d: want at least 1024", s.MaxDocumentBytes)
+	} else if s.MaxDocumentBytes < 1024 || s.MaxDocumentBytes > MaxDocumentBytesCap {
+		bad("maxDocumentBytes %d: want 1024 to %d", s.MaxDocumentBytes, int64(MaxDocumentBytesCap))
 	}
 	if s.AttachmentThreshold == 0 {
 		s.AttachmentThreshold = DefaultAttachmentThreshold
