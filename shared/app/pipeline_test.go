@@ -18,6 +18,7 @@ import (
 
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/delivery"
+	"github.com/efacture/efacture/shared/facturx"
 	"github.com/efacture/efacture/shared/ingest"
 	"github.com/efacture/efacture/shared/localaws"
 )
@@ -45,7 +46,7 @@ func newPipeline(t *testing.T) *pipeline {
 	}
 	p := &pipeline{t: t, aws: le, env: env, clients: app.NewClients(le.Config, le.SESConfig), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
 	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}}
-	p.ingest = app.IngestService(env, p.clients, nil, opts)
+	p.ingest = app.IngestService(env, p.clients, facturx.ReadForIngest, opts)
 	p.mailer = app.DeliveryService(env, p.clients, opts)
 	p.streams = localaws.NewStreamReader(le.Streams, le.Stack.StreamARN("OutboxTable"))
 	if _, err := app.ApplySpaces(context.Background(), app.Store(env, p.clients, opts), "testdata/spaces.json"); err != nil {
