@@ -8,7 +8,8 @@
 SAM_FUNCTIONS := \
 	AuthFunction:auth \
 	IngestFunction:ingest \
-	MailerFunction:mailer
+	MailerFunction:mailer \
+	MailEventsFunction:mailevents
 
 # Where `make build` puts artifacts, as `sam build` does.
 SAM_BUILD_DIR ?= .aws-sam/build

@@ -10,7 +10,7 @@ import (
 // they are testable without an emulator and cheap to link.
 var domainPackages = []string{
 	"accounts", "customers", "delivery", "documents", "httpapi", "httpctx", "ingest",
-	"mail", "outbox", "password", "spaces", "tokens",
+	"mail", "mailevents", "outbox", "password", "spaces", "tokens",
 }
 
 func TestDomainPackagesImportNoAWS(t *testing.T) {
@@ -31,7 +31,7 @@ func TestDomainPackagesImportNoAWS(t *testing.T) {
 
 // API functions start on every cold request path: they must not link the PDF library.
 func TestAPIFunctionsDoNotLinkPDFLibrary(t *testing.T) {
-	for _, fn := range []string{"auth", "mailer"} {
+	for _, fn := range []string{"auth", "mailer", "mailevents"} {
 		out, err := exec.Command("go", "list", "-deps", "github.com/efacture/efacture/functions/"+fn).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list: %v\n%s", err, out)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/mail"
+	"github.com/efacture/efacture/shared/mailevents"
 	"github.com/efacture/efacture/shared/outbox"
 	"github.com/efacture/efacture/shared/spaces"
 )
@@ -121,6 +122,10 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	portal := s.pageURL(space.ID, "")
 	d := rec.Data
 	msg := mail.Message{From: s.From, FromName: space.SenderName, ReplyTo: space.ReplyTo, To: rec.To, MessageID: mail.MessageIDFor(rec.Key, domainOf(s.From))}
+	if cust := d["customerNumber"]; cust != "" {
+		// SES returns the headers in bounce and complaint events: the customer is found again.
+		msg.Headers = map[string]string{mailevents.CompanyHeader: rec.Space + "#" + cust}
+	}
 	switch rec.Kind {
 	case outbox.KindActivation:
 		msg.Content, err = mail.RenderActivation(mail.Activation{

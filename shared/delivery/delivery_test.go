@@ -567,3 +567,16 @@ func TestRetryKeepsMessageID(t *testing.T) {
 		t.Errorf("Message-Id: got %q then %q, want %q both times", a, b, want)
 	}
 }
+
+// TestCompanyHeader: customer mails carry the company so SES bounce events find it again.
+func TestCompanyHeader(t *testing.T) {
+	rec := notice("link")
+	rec.Data["customerNumber"] = "C001"
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.only(t).header.Get("X-Efacture-Company"); got != "acme#C001" {
+		t.Errorf("X-Efacture-Company: got %q, want acme#C001", got)
+	}
+}

@@ -90,3 +90,20 @@ func (s *Store) ApplyCustomer(ctx context.Context, c customers.Customer, now tim
 	}
 	return nil
 }
+
+// SetMailStatus records what SES said of a customer's registered address; the customer
+// must exist, so a stray event never creates one.
+func (s *Store) SetMailStatus(ctx context.Context, company, status string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key("CUST#"+company, "CUST"),
+		UpdateExpression:    aws.String("SET mailStatus = :s, mailStatusAt = :at"),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": str(status), ":at": str(at.UTC().Format(time.RFC3339)),
+		},
+	})
+	if conditionFailed(err) {
+		return customers.ErrNotFound
+	}
+	return err
+}

@@ -317,6 +317,7 @@ func notifications(space spaces.Space, c customers.Customer, d documents.Documen
 			"mode": mode, "companyName": c.CompanyName, "number": d.Number, "type": d.Type,
 			"issueDate": d.IssueDate, "amount": d.Amount, "currency": d.Currency,
 			"archiveKey": d.ArchiveKey, "duplicate": fmt.Sprint(d.Duplicate), "copy": fmt.Sprint(d.Copy),
+			"customerNumber": c.Number,
 		},
 	}}
 }

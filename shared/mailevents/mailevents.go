@@ -1,0 +1,94 @@
+// Package mailevents reads SES bounce and complaint events and says which customer's mail
+// status they change (SPEC §5), so ops see undeliverable addresses.
+package mailevents
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// CompanyHeader is the header the mailer adds to customer mails; SES returns it in events.
+const CompanyHeader = "X-Efacture-Company"
+
+// Statuses written on the customer.
+const (
+	BouncedMailboxFull    = "bounced: mailbox full"
+	BouncedAddressUnknown = "bounced: address unknown"
+	BouncedOther          = "bounced"
+	Complaint             = "complaint"
+)
+
+// Outcome is the change an event asks for; Company is "" when the mail was not a
+// customer mail (recovery to a user's own address, say).
+type Outcome struct {
+	Company   string
+	Status    string
+	Addresses []string
+}
+
+type event struct {
+	EventType        string `json:"eventType"`
+	NotificationType string `json:"notificationType"` // older SES notifications
+	Mail             struct {
+		Headers []struct {
+			Name  string `json:"name"`
+			Value string `json:"value"`
+		} `json:"headers"`
+	} `json:"mail"`
+	Bounce struct {
+		BounceType        string `json:"bounceType"`
+		BounceSubType     string `json:"bounceSubType"`
+		BouncedRecipients []struct {
+			EmailAddress string `json:"emailAddress"`
+		} `json:"bouncedRecipients"`
+	} `json:"bounce"`
+	Complaint struct {
+		ComplainedRecipients []struct {
+			EmailAddress string `json:"emailAddress"`
+		} `json:"complainedRecipients"`
+	} `json:"complaint"`
+}
+
+// Parse reads one SES event (the SNS message body). Transient bounces change nothing:
+// SES retries them itself. ok is false for events that change nothing.
+func Parse(body string) (out Outcome, ok bool, err error) {
+	var ev event
+	if err := json.Unmarshal([]byte(body), &ev); err != nil {
+		return Outcome{}, false, fmt.Errorf("SES event: %w", err)
+	}
+	for _, h := range ev.Mail.Headers {
+		if strings.EqualFold(h.Name, CompanyHeader) {
+			out.Company = strings.TrimSpace(h.Value)
+		}
+	}
+	kind := ev.EventType
+	if kind == "" {
+		kind = ev.NotificationType
+	}
+	switch kind {
+	case "Bounce":
+		if ev.Bounce.BounceType != "Permanent" {
+			return out, false, nil
+		}
+		switch ev.Bounce.BounceSubType {
+		case "MailboxFull":
+			out.Status = BouncedMailboxFull
+		case "NoEmail", "General", "Suppressed", "OnAccountSuppressionList":
+			out.Status = BouncedAddressUnknown
+		default:
+			out.Status = BouncedOther
+		}
+		for _, r := range ev.Bounce.BouncedRecipients {
+			out.Addresses = append(out.Addresses, r.EmailAddress)
+		}
+	case "Complaint":
+		out.Status = Complaint
+		for _, r := range ev.Complaint.ComplainedRecipients {
+			out.Addresses = append(out.Addresses, r.EmailAddress)
+		}
+	default:
+		return out, false, nil
+	}
+	return out, out.Company != "", nil
+}
