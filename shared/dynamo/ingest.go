@@ -158,6 +158,13 @@ func (s *Store) fileItems(req ingest.FileRequest, n int) ([]types.TransactWriteI
 			return nil, 0, 0, err
 		}
 	}
+	if req.Digest {
+		q, err := attributevalue.MarshalMap(toDigestEntry(d))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.tables.Main, Item: q}}, digestDue(s.tables.Main, d.Space, d.CustomerNumber, 1))
+	}
 	return items, accountAt, customerAt, nil
 }
 

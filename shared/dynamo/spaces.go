@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -62,6 +63,39 @@ func (s *Store) PutSpace(ctx context.Context, sp spaces.Space) error {
 	item := key("SPACE#"+sp.ID, "SPACE")
 	item["config"] = str(string(cfg))
 	item["updatedAt"] = str(s.now().UTC().Format(time.RFC3339))
+	// Listed under one index key, so the hourly digest finds every space without a Scan.
+	item["gsi1pk"], item["gsi1sk"] = str("SPACES"), str(sp.ID)
 	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.tables.Main, Item: item})
 	return err
+}
+
+// Spaces returns every space, for the hourly digest.
+func (s *Store) Spaces(ctx context.Context) ([]spaces.Space, error) {
+	var out []spaces.Space
+	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+		TableName: &s.tables.Main, IndexName: aws.String("gsi1"),
+		KeyConditionExpression:    aws.String("gsi1pk = :p"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("SPACES")},
+	})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("list spaces: %w", err)
+		}
+		for _, it := range page.Items {
+			cfg, ok := it["config"].(*types.AttributeValueMemberS)
+			if !ok {
+				continue
+			}
+			var sp spaces.Space
+			if err := json.Unmarshal([]byte(cfg.Value), &sp); err != nil {
+				return nil, err
+			}
+			if err := sp.Normalize(); err != nil {
+				return nil, err
+			}
+			out = append(out, sp)
+		}
+	}
+	return out, nil
 }

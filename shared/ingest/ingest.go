@@ -74,6 +74,7 @@ type FileRequest struct {
 	Document   documents.Document
 	Activation *Activation     // nil unless SPEC §3 step 5 applies
 	Mails      []outbox.Record // per-document notifications
+	Digest     bool            // queue the document for the customer's next digest
 }
 
 // Activation creates the registered-admin account. The store tries identifiers in order
@@ -240,6 +241,7 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	if known {
 		req.Activation = s.activation(space, cust, now)
 		req.Mails = notifications(space, cust, doc, now)
+		req.Digest = cust.Email != "" && cust.Notification == customers.NotifyDigest
 	}
 	created, err := s.Store.File(ctx, req)
 	if errors.Is(err, ErrConflict) {

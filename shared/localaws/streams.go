@@ -28,6 +28,8 @@ var _ StreamsAPI = (*dynamodbstreams.Client)(nil)
 type StreamReader struct {
 	client    StreamsAPI
 	streamARN string
+	latest    bool // start the shards open at the first Poll at their end
+	polled    bool
 	shards    map[string]*shardState
 	order     []string // shard ids in discovery order
 }
@@ -36,22 +38,59 @@ type shardState struct {
 	parent   string
 	iterator *string
 	lastSeq  string
+	latest   bool // no sequence number yet: start at the shard's end
 	done     bool // closed and drained
 }
 
-// NewStreamReader returns a reader of the stream streamARN.
+// NewStreamReader returns a reader of the stream streamARN from its trim
+// horizon.
 func NewStreamReader(client StreamsAPI, streamARN string) *StreamReader {
 	return &StreamReader{client: client, streamARN: streamARN, shards: map[string]*shardState{}}
 }
 
+// NewStreamReaderAt returns a reader of the stream streamARN from position,
+// an event source mapping's StartingPosition: TRIM_HORIZON (or "") reads
+// every record still in the stream, LATEST only those written after the
+// first Poll began.
+func NewStreamReaderAt(client StreamsAPI, streamARN, position string) (*StreamReader, error) {
+	r := NewStreamReader(client, streamARN)
+	switch position {
+	case "", string(types.ShardIteratorTypeTrimHorizon):
+	case string(types.ShardIteratorTypeLatest):
+		r.latest = true
+	default:
+		return nil, fmt.Errorf("stream %s: starting position %q: want TRIM_HORIZON or LATEST", streamARN, position)
+	}
+	return r, nil
+}
+
+// ShardRecords are the records one Poll read from one shard, in order.
+type ShardRecords struct {
+	ShardID string
+	Records []events.DynamoDBEventRecord
+}
+
 // Poll returns the records written since the previous Poll (since the
-// trim horizon on the first), as Lambda would deliver them. It reads each
-// open shard once; a child shard is read only after its parent is drained.
+// starting position on the first), as Lambda would deliver them. It reads
+// each open shard once; a child shard is read only after its parent is
+// drained.
 func (r *StreamReader) Poll(ctx context.Context) ([]events.DynamoDBEventRecord, error) {
+	shards, err := r.PollShards(ctx)
+	var out []events.DynamoDBEventRecord
+	for _, sh := range shards {
+		out = append(out, sh.Records...)
+	}
+	return out, err
+}
+
+// PollShards is Poll with the records grouped by shard, for a consumer that
+// keeps order per shard. Shards without new records are left out.
+func (r *StreamReader) PollShards(ctx context.Context) ([]ShardRecords, error) {
 	if err := r.discover(ctx); err != nil {
 		return nil, err
 	}
-	var out []events.DynamoDBEventRecord
+	r.polled = true
+	var out []ShardRecords
 	for _, id := range r.order {
 		s := r.shards[id]
 		if s.done {
@@ -61,10 +100,12 @@ func (r *StreamReader) Poll(ctx context.Context) ([]events.DynamoDBEventRecord, 
 			continue
 		}
 		recs, err := r.read(ctx, id, s)
+		if len(recs) > 0 {
+			out = append(out, ShardRecords{ShardID: id, Records: recs})
+		}
 		if err != nil {
 			return out, err
 		}
-		out = append(out, recs...)
 	}
 	return out, nil
 }
@@ -94,7 +135,8 @@ func (r *StreamReader) discover(ctx context.Context) error {
 		})
 		for _, sh := range fresh {
 			id := aws.ToString(sh.ShardId)
-			r.shards[id] = &shardState{parent: aws.ToString(sh.ParentShardId)}
+			// Shards found after the first Poll hold only new records.
+			r.shards[id] = &shardState{parent: aws.ToString(sh.ParentShardId), latest: r.latest && !r.polled}
 			r.order = append(r.order, id)
 		}
 		start = got.StreamDescription.LastEvaluatedShardId
@@ -114,6 +156,11 @@ func startSeq(sh types.Shard) string {
 }
 
 func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) ([]events.DynamoDBEventRecord, error) {
+	if s.lastSeq != "" {
+		// moto rolls a failed transaction back by restoring a copy of the table, stream shard
+		// included, which orphans open iterators: resume from the last sequence number instead.
+		s.iterator = nil
+	}
 	for attempt := 0; ; attempt++ {
 		if s.iterator == nil {
 			in := &dynamodbstreams.GetShardIteratorInput{
@@ -121,9 +168,12 @@ func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) 
 				ShardId:           aws.String(shardID),
 				ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
 			}
-			if s.lastSeq != "" {
+			switch {
+			case s.lastSeq != "":
 				in.ShardIteratorType = types.ShardIteratorTypeAfterSequenceNumber
 				in.SequenceNumber = aws.String(s.lastSeq)
+			case s.latest:
+				in.ShardIteratorType = types.ShardIteratorTypeLatest
 			}
 			got, err := r.client.GetShardIterator(ctx, in)
 			if err != nil {

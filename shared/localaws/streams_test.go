@@ -67,6 +67,9 @@ func (f *fakeStreams) GetShardIterator(_ context.Context, in *dynamodbstreams.Ge
 	s := f.shard(aws.ToString(in.ShardId))
 	f.requests = append(f.requests, fmt.Sprintf("%s %s %s", s.id, in.ShardIteratorType, aws.ToString(in.SequenceNumber)))
 	pos := 0
+	if in.ShardIteratorType == types.ShardIteratorTypeLatest {
+		pos = len(s.seqs)
+	}
 	if in.ShardIteratorType == types.ShardIteratorTypeAfterSequenceNumber {
 		for i, seq := range s.seqs {
 			if seq == aws.ToString(in.SequenceNumber) {
@@ -145,13 +148,46 @@ func TestStreamReaderFollowsShards(t *testing.T) {
 	if got, want := pollSeqs(t, r), []string{"400", "500"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("after expiry: got %v, want %v", got, want)
 	}
+	// Once a shard has given records, each poll resumes after the last one with a fresh
+	// iterator (see read).
 	wantRequests := []string{
 		"parent TRIM_HORIZON ",
 		"child TRIM_HORIZON ",
 		"child AFTER_SEQUENCE_NUMBER 300",
+		"child AFTER_SEQUENCE_NUMBER 300",
 	}
 	if !reflect.DeepEqual(fake.requests, wantRequests) {
 		t.Errorf("iterator requests: got %q, want %q", fake.requests, wantRequests)
+	}
+}
+
+func TestStreamReaderLatest(t *testing.T) {
+	fake := &fakeStreams{shards: []fakeShard{{id: "a", seqs: []string{"100", "200"}}}}
+	r, err := NewStreamReaderAt(fake, "arn:stream", "LATEST")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := pollSeqs(t, r); len(got) != 0 {
+		t.Errorf("first poll: got %v, want nothing (records older than the reader)", got)
+	}
+	fake.shards[0].seqs = append(fake.shards[0].seqs, "300")
+	// A shard born after the first poll is read from its start.
+	fake.shards = append(fake.shards, fakeShard{id: "b", seqs: []string{"400"}})
+	got, err := r.PollShards(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var flat []string
+	for _, sh := range got {
+		for _, rec := range sh.Records {
+			flat = append(flat, sh.ShardID+":"+rec.Change.SequenceNumber)
+		}
+	}
+	if want := []string{"a:300", "b:400"}; !reflect.DeepEqual(flat, want) {
+		t.Errorf("second poll: got %v, want %v", flat, want)
+	}
+	if _, err := NewStreamReaderAt(fake, "arn:stream", "AT_TIMESTAMP"); err == nil {
+		t.Error("AT_TIMESTAMP: got nil, want an error")
 	}
 }
 

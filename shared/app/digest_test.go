@@ -1,0 +1,97 @@
+package app_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/efacture/efacture/shared/app"
+)
+
+var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:8080/api/links/([A-Za-z0-9_-]{22})`)
+
+// TestDigest: documents of a digest-mode customer wait for the space's digest hour (18:00
+// Paris), then go out in one mail with a no-login link each; a second run that hour sends
+// nothing, and a document arriving later waits for the next day.
+func TestDigest(t *testing.T) {
+	p := newPipeline(t)
+	p.put("inbox/acme/customers/c.csv", []byte("customer_number;company_name;email;notification\nD1;Dupont SA;dupont@example.fr;digest\nN1;Sans Digest;n@example.fr;none\n"), nil)
+	p.ingestAll()
+	for _, n := range []string{"D-1", "D-2"} {
+		p.put("inbox/acme/documents/"+n+".pdf", pdfFor(t, n, "Dupont"), meta("D1", n))
+	}
+	p.put("inbox/acme/documents/N-1.pdf", pdfFor(t, "N-1", "Sans"), meta("N1", "N-1"))
+	p.ingestAll()
+	p.mailAll()
+	if got := len(p.mails()); got != 2 {
+		t.Fatalf("before the digest: got %d mails, want the 2 activations only", got)
+	}
+
+	run := app.Digest(app.DigestService(p.env, p.clients, app.Options{Now: func() time.Time { return p.now }}))
+	p.now = time.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC) // 17:00 in Paris: not the hour
+	if err := run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p.mailAll()
+	if got := len(p.mails()); got != 2 {
+		t.Fatalf("before the digest hour: got %d mails, want 2", got)
+	}
+
+	p.now = time.Date(2026, 11, 26, 17, 0, 5, 0, time.UTC) // 18:00:05 in Paris
+	if err := run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p.mailAll()
+	var digests []string
+	for _, m := range p.mails() {
+		if strings.Contains(m.Text, "/api/links/") {
+			digests = append(digests, m.Text)
+		}
+	}
+	if len(digests) != 1 {
+		t.Fatalf("got %d digest mails, want 1", len(digests))
+	}
+	links := linkPattern.FindAllStringSubmatch(digests[0], -1)
+	seen := map[string]bool{}
+	for _, l := range links {
+		seen[l[1]] = true
+	}
+	if len(seen) != 2 || !strings.Contains(digests[0], "D-1") || !strings.Contains(digests[0], "D-2") {
+		t.Fatalf("digest: want two documents with a link each, got:\n%s", digests[0])
+	}
+	for tok := range seen {
+		sum := sha256.Sum256([]byte(tok))
+		rec := p.item(p.env.MainTable, pk("TOKEN#"+hex.EncodeToString(sum[:]), "TOKEN"))
+		if rec == nil || rec["kind"] != "link" || rec["identifier"] != "dupont@example.fr" || rec["expiresAt"] != "2026-12-10T17:00:05Z" {
+			t.Errorf("link token: got %v", rec)
+		}
+	}
+	if rec := p.item(p.env.OutboxTable, pk("digest#acme#D1#2026-11-26", "")); rec == nil || rec["status"] != "sent" || rec["secret"] != nil {
+		t.Errorf("digest record: got %v", rec)
+	}
+
+	// Same hour again, and a document arriving after the digest: no second mail today.
+	p.put("inbox/acme/documents/D-3.pdf", pdfFor(t, "D-3", "Dupont"), meta("D1", "D-3"))
+	p.ingestAll()
+	p.now = p.now.Add(20 * time.Minute)
+	if err := run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p.mailAll()
+	if got := len(p.mails()); got != 3 {
+		t.Errorf("after a second run: got %d mails, want 3", got)
+	}
+	// The next day's digest carries it.
+	p.now = p.now.Add(24 * time.Hour)
+	if err := run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p.mailAll()
+	if got := len(p.mails()); got != 4 {
+		t.Errorf("next day: got %d mails, want 4", got)
+	}
+}
