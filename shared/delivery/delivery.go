@@ -4,10 +4,12 @@ package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -149,6 +151,29 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 			}
 			msg.Attachments = []mail.Attachment{{Name: attachmentName(d["number"]), ContentType: "application/pdf", Data: pdf}}
 		}
+	case outbox.KindRecovery:
+		if rec.Secret == "" {
+			return nil, errors.New("recovery record carries no token")
+		}
+		msg.Content, err = mail.RenderRecovery(mail.Recovery{
+			Lang: lang, Brand: brand, Email: rec.To,
+			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + rec.Secret,
+			PortalURL:      portal, ValidMinutes: 60,
+		})
+	case outbox.KindPasswordChanged:
+		at, perr := time.Parse(time.RFC3339, d["at"])
+		if perr != nil {
+			return nil, fmt.Errorf("password-changed record: time %q: %w", d["at"], perr)
+		}
+		msg.Content, err = mail.RenderPasswordChanged(mail.PasswordChanged{
+			Lang: lang, Brand: brand, Identifier: d["identifier"], PortalURL: portal,
+			At: at, Location: space.Location(),
+		})
+	case outbox.KindDigest:
+		var dg mail.Digest
+		if dg, err = s.digest(rec, lang, brand); err == nil {
+			msg.Content, err = mail.RenderDigest(dg)
+		}
 	default:
 		return nil, fmt.Errorf("unknown mail kind %q", rec.Kind)
 	}
@@ -175,4 +200,30 @@ func attachmentName(number string) string {
 func domainOf(addr string) string {
 	_, domain, _ := strings.Cut(addr, "@")
 	return domain
+}
+
+// digest rebuilds a digest's items with their no-login links; the tokens travel in the
+// record's secret, in the items' order.
+func (s *Service) digest(rec outbox.Record, lang mail.Lang, brand mail.Brand) (mail.Digest, error) {
+	var items []struct {
+		Number, Type, IssueDate, Amount, Currency string
+		Duplicate, Copy                           bool
+	}
+	var links []string
+	if err := json.Unmarshal([]byte(rec.Data["items"]), &items); err != nil {
+		return mail.Digest{}, fmt.Errorf("digest items: %w", err)
+	}
+	if err := json.Unmarshal([]byte(rec.Secret), &links); err != nil || len(links) != len(items) {
+		return mail.Digest{}, errors.New("digest record carries no link per item")
+	}
+	days, _ := strconv.Atoi(rec.Data["linkDays"])
+	d := mail.Digest{Lang: lang, Brand: brand, CompanyName: rec.Data["companyName"], PortalURL: s.pageURL(rec.Space, "documents"), LinkValidDays: days}
+	base := strings.TrimRight(s.PortalBaseURL, "/") + "/api/links/"
+	for i, it := range items {
+		d.Items = append(d.Items, mail.DigestItem{
+			Number: it.Number, Type: it.Type, IssueDate: it.IssueDate, Amount: it.Amount, Currency: it.Currency,
+			LinkURL: base + links[i], Duplicate: it.Duplicate, Copy: it.Copy,
+		})
+	}
+	return d, nil
 }
