@@ -12,6 +12,7 @@ help:
 	@echo "make run    the whole portal on loopback, seeded with demo data"
 	@echo "make test   every test: unit, integration against emulators, template, browser"
 	@echo "make build  every Lambda function, as sam build does"
+	@echo "make fuzz   every fuzz target for FUZZTIME (default 30s) each"
 	@echo "make deploy sam build && sam deploy, then the frontend upload"
 
 # deps fetches Go modules and the npm packages of the local emulators.
@@ -27,6 +28,10 @@ infra/emulators/node_modules/.installed: infra/emulators/package.json infra/emul
 test: deps validate-template
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+
+.PHONY: fuzz
+fuzz:
+	infra/fuzz/run.sh
 
 .PHONY: run
 run: deps

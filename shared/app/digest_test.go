@@ -14,14 +14,14 @@ import (
 
 var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:8080/api/links/([A-Za-z0-9_-]{22})`)
 
-// TestDigest: documents of a digest-mode customer wait for the space's digest hour (18:00
+// TestDigest: three documents of a digest-mode customer wait for the space's digest hour (18:00
 // Paris), then go out in one mail with a no-login link each; a second run that hour sends
 // nothing, and a document arriving later waits for the next day.
 func TestDigest(t *testing.T) {
 	p := newPipeline(t)
-	p.put("inbox/acme/customers/c.csv", []byte("customer_number;company_name;email;notification\nD1;Dupont SA;dupont@example.fr;digest\nN1;Sans Digest;n@example.fr;none\n"), nil)
+	p.put("inbox/acme/customers/c.csv", []byte("customer_number;company_name;email;notification\nD1;Dupont SA;dupont@example.fr;digest\nD2;Calme SARL;calme@example.fr;digest\nN1;Sans Digest;n@example.fr;none\n"), nil)
 	p.ingestAll()
-	for _, n := range []string{"D-1", "D-2"} {
+	for _, n := range []string{"D-1", "D-2", "D-0"} {
 		p.put("inbox/acme/documents/"+n+".pdf", pdfFor(t, n, "Dupont"), meta("D1", n))
 	}
 	p.put("inbox/acme/documents/N-1.pdf", pdfFor(t, "N-1", "Sans"), meta("N1", "N-1"))
@@ -60,8 +60,8 @@ func TestDigest(t *testing.T) {
 	for _, l := range links {
 		seen[l[1]] = true
 	}
-	if len(seen) != 2 || !strings.Contains(digests[0], "D-1") || !strings.Contains(digests[0], "D-2") {
-		t.Fatalf("digest: want two documents with a link each, got:\n%s", digests[0])
+	if len(seen) != 3 || !strings.Contains(digests[0], "D-0") || !strings.Contains(digests[0], "D-1") || !strings.Contains(digests[0], "D-2") {
+		t.Fatalf("digest: want three documents with a link each, got:\n%s", digests[0])
 	}
 	for tok := range seen {
 		sum := sha256.Sum256([]byte(tok))

@@ -70,3 +70,31 @@ func TestHealth(t *testing.T) {
 		t.Errorf("with DynamoDB paused: got %d, want 503", res.StatusCode)
 	}
 }
+
+// TestMailEventFixture feeds the SNS fixture of an SES bounce to the mail-events function.
+func TestMailEventFixture(t *testing.T) {
+	p := newPipeline(t)
+	p.put("inbox/acme/customers/c.csv", []byte("customer_number,email\nC001,pierre.durand@example.fr\n"), nil)
+	p.ingestAll()
+	var ev events.SNSEvent
+	readEvent(t, "sns-ses-bounce.json", &ev)
+	if err := app.MailEvents(p.env, p.clients, app.Options{})(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.item(p.env.MainTable, pk("CUST#acme#C001", "CUST"))["mailStatus"]; got != "bounced: mailbox full" {
+		t.Errorf("mail status: got %v", got)
+	}
+}
+
+// TestScheduleFixture runs the digest handler with the scheduler's event: the payload is
+// accepted whatever it holds.
+func TestScheduleFixture(t *testing.T) {
+	p := newPipeline(t)
+	raw, err := os.ReadFile("../../events/schedule-digest.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Digest(app.DigestService(p.env, p.clients, app.Options{}))(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+}
