@@ -26,7 +26,7 @@ import (
 // pipeline is the walking skeleton on real emulators: the functions' handlers fed the way
 // Lambda feeds them, from the provisioned queue and stream.
 type pipeline struct {
-	t       *testing.T
+	t       testing.TB
 	aws     *localaws.Env
 	env     app.Env
 	clients app.Clients
@@ -36,7 +36,7 @@ type pipeline struct {
 	now     time.Time
 }
 
-func newPipeline(t *testing.T) *pipeline {
+func newPipeline(t testing.TB) *pipeline {
 	t.Helper()
 	le := localaws.MustStart(t)
 	fnEnv := le.Stack.FunctionEnv("IngestFunction")

@@ -26,7 +26,7 @@ const referential = "\ufeffcustomer_number;company_name;siren;email;notification
 	"C003;Sans Courriel;;;;;\n" +
 	"C004;Ligne Fausse;12;pas-un-mail;weekly;;\n"
 
-func pdfFor(t *testing.T, number, buyer string) []byte {
+func pdfFor(t testing.TB, number, buyer string) []byte {
 	t.Helper()
 	b, err := samplepdf.Generate(samplepdf.Invoice{
 		Number: number, Type: samplepdf.TypeInvoice, IssueDate: "2026-11-20", SellerName: "Acme Finance",
