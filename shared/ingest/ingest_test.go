@@ -729,7 +729,7 @@ func TestNotificationModes(t *testing.T) {
 			want := map[string]string{
 				"mode": c.wantMode, "companyName": "Durand SARL", "number": "F 2026/1", "type": documents.CreditNote,
 				"issueDate": "2026-11-20", "amount": "-12.50", "currency": "EUR", "archiveKey": docs[0].ArchiveKey,
-				"duplicate": "false", "copy": "false",
+				"duplicate": "false", "copy": "false", "customerNumber": "C001",
 			}
 			if !reflect.DeepEqual(r.Data, want) {
 				t.Errorf("data:\ngot  %v\nwant %v", r.Data, want)

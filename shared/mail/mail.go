@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 )
 
@@ -70,7 +71,8 @@ type templateSet struct {
 	html *htmltemplate.Template // defines "layout", which calls "body"
 }
 
-var sets = loadTemplates()
+// sets are parsed at first use, not at init: most functions never send mail.
+var sets = sync.OnceValue(loadTemplates)
 
 // mailNames lists the templates of each language directory.
 var mailNames = []string{"activation", "notice", "digest", "recovery", "password_changed"}
@@ -126,7 +128,7 @@ func newPage(l Lang, b Brand) (page, error) {
 
 // render runs the mail's templates on data, whose page is p.
 func render(name string, p *page, data any) (Content, error) {
-	set, ok := sets[string(p.Lang)+"/"+name]
+	set, ok := sets()[string(p.Lang)+"/"+name]
 	if !ok {
 		return Content{}, fmt.Errorf("mail: no template %s for %q", name, p.Lang)
 	}
