@@ -13,6 +13,11 @@ import (
 var (
 	ErrNotFound        = errors.New("account not found")
 	ErrIdentifierTaken = errors.New("identifier taken")
+	// ErrConflict is returned when an update's conditions on the account no longer hold:
+	// it vanished, left the company, was deactivated or its session epoch moved on.
+	ErrConflict = errors.New("account changed meanwhile")
+	// ErrTokenSpent is returned when the token an update spends is already gone.
+	ErrTokenSpent = errors.New("token already spent")
 )
 
 // Account is a login identifier bound to exactly one (space, customer).
@@ -42,6 +47,26 @@ type Account struct {
 
 // Key is the case-insensitive form identifiers are unique under.
 func Key(identifier string) string { return strings.ToLower(identifier) }
+
+// Company is the key of the account's company, {space}#{customerNumber}.
+func (a Account) Company() string { return a.Space + "#" + a.CustomerNumber }
+
+// Locked reports whether failed logins keep the account locked at now.
+func (a Account) Locked(now time.Time) bool { return now.Before(a.LockedUntil) }
+
+// Lang is the account's language, French unless it chose English.
+func (a Account) Lang() string {
+	if a.Language == LangEnglish {
+		return LangEnglish
+	}
+	return LangFrench
+}
+
+// Languages of the portal.
+const (
+	LangFrench  = "fr"
+	LangEnglish = "en"
+)
 
 // CandidateIdentifier is the n-th identifier tried for an account created for email:
 // the address itself first (n = 0), then local part + "_n" (SPEC §4).

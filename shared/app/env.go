@@ -14,7 +14,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 )
 
 // Env is the functions' configuration, set by template.yaml's Globals.
@@ -29,6 +31,8 @@ type Env struct {
 	SESConfigurationSet string
 	SigningSecretARN    string
 	LogLevel            string
+	// ExportsQueueURL is set for the documents function only (EXPORTS_QUEUE_URL).
+	ExportsQueueURL string
 }
 
 // EnvFrom reads Env with getenv (os.Getenv in mains), naming every missing variable.
@@ -38,7 +42,7 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		InboxBucket: getenv("INBOX_BUCKET"), ArchiveBucket: getenv("ARCHIVE_BUCKET"),
 		PortalBaseURL: getenv("PORTAL_BASE_URL"), MailFrom: getenv("MAIL_FROM"),
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
-		LogLevel: getenv("LOG_LEVEL"),
+		LogLevel: getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
 	}
 	var missing []string
 	for name, v := range map[string]string{
@@ -61,6 +65,8 @@ type Clients struct {
 	DynamoDB *dynamodb.Client
 	S3       *s3.Client
 	SES      *sesv2.Client
+	Secrets  *secretsmanager.Client
+	SQS      *sqs.Client
 }
 
 // NewClients builds clients from cfg. The SDK reads AWS_ENDPOINT_URL(_<SERVICE>) itself;
@@ -71,7 +77,9 @@ func NewClients(cfg aws.Config, sesCfg aws.Config) Clients {
 		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
 			o.UsePathStyle = cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
 		}),
-		SES: sesv2.NewFromConfig(sesCfg),
+		SES:     sesv2.NewFromConfig(sesCfg),
+		Secrets: secretsmanager.NewFromConfig(cfg),
+		SQS:     sqs.NewFromConfig(cfg),
 	}
 }
 

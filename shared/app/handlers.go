@@ -12,9 +12,11 @@ import (
 	"github.com/efacture/efacture/shared/apigw"
 	"github.com/efacture/efacture/shared/delivery"
 	"github.com/efacture/efacture/shared/dynamo"
+	"github.com/efacture/efacture/shared/exports"
 	"github.com/efacture/efacture/shared/httpapi"
 	"github.com/efacture/efacture/shared/ingest"
 	"github.com/efacture/efacture/shared/objects"
+	"github.com/efacture/efacture/shared/ratelimit"
 	"github.com/efacture/efacture/shared/sesmail"
 )
 
@@ -23,6 +25,10 @@ type Options struct {
 	Now   func() time.Time
 	Log   *slog.Logger
 	Sleep func(time.Duration)
+	// Limits are the throttling thresholds; nil means SPEC §6's (ratelimit.Default).
+	Limits *ratelimit.Limits
+	// ExportLimits bound exports; nil means SPEC §7's (exports.DefaultLimits).
+	ExportLimits *exports.Limits
 }
 
 func (o Options) withDefaults(env Env) Options {
@@ -48,7 +54,12 @@ type HTTPHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events
 // AuthHTTP is the auth function's routes as an http.Handler.
 func AuthHTTP(env Env, c Clients, o Options) http.Handler {
 	o = o.withDefaults(env)
-	return httpapi.NewAuth(httpapi.AuthDeps{Store: store(env, c, o), Log: o.Log, Now: o.Now})
+	st := store(env, c, o)
+	svc := accountsService(st, o)
+	return httpapi.NewAuth(httpapi.AuthDeps{
+		Store: st, Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Spaces: st,
+		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+	})
 }
 
 // Auth is the auth function's Lambda handler.

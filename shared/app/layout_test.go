@@ -9,8 +9,9 @@ import (
 // Domain packages decide; they must stay free of the AWS SDK and the Lambda runtime so
 // they are testable without an emulator and cheap to link.
 var domainPackages = []string{
-	"accounts", "customers", "delivery", "documents", "httpapi", "httpctx", "ingest",
-	"mail", "mailevents", "outbox", "password", "spaces", "tokens",
+	"accounts", "audit", "customers", "delivery", "digest", "documents", "exports", "httpapi", "httpctx",
+	"ingest", "listing", "mail", "mailevents", "outbox", "password", "purge", "ratelimit", "sessions",
+	"signing", "spaces", "tokens",
 }
 
 func TestDomainPackagesImportNoAWS(t *testing.T) {
@@ -31,7 +32,7 @@ func TestDomainPackagesImportNoAWS(t *testing.T) {
 
 // API functions start on every cold request path: they must not link the PDF library.
 func TestAPIFunctionsDoNotLinkPDFLibrary(t *testing.T) {
-	for _, fn := range []string{"auth", "mailer", "mailevents"} {
+	for _, fn := range []string{"admin", "auth", "digest", "documents", "exports", "mailer", "mailevents", "purge"} {
 		out, err := exec.Command("go", "list", "-deps", "github.com/efacture/efacture/functions/"+fn).CombinedOutput()
 		if err != nil {
 			t.Fatalf("go list: %v\n%s", err, out)

@@ -580,3 +580,113 @@ func TestCompanyHeader(t *testing.T) {
 		t.Errorf("X-Efacture-Company: got %q, want acme#C001", got)
 	}
 }
+
+func recoveryRecord(lang string) outbox.Record {
+	return outbox.Record{
+		Key: outbox.RecoveryKey("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), Kind: outbox.KindRecovery,
+		Space: "acme", To: email, Language: lang, Secret: secret, Status: outbox.StatusPending,
+		CreatedAt: now0.Add(-time.Minute), Data: map[string]string{"email": email},
+	}
+}
+
+func TestRecovery(t *testing.T) {
+	for _, c := range []struct{ lang, subject, validity string }{
+		{"fr", "Mot de passe ou identifiant oublié — Acme Finance", "1 heure"},
+		{"en", "Forgotten password or identifier — Acme Finance", "1 hour"},
+	} {
+		t.Run(c.lang, func(t *testing.T) {
+			rec := recoveryRecord(c.lang)
+			e := newEnv(t, rec)
+			if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			m := e.only(t)
+			if got := m.subject(t); got != c.subject {
+				t.Errorf("subject: got %q, want %q", got, c.subject)
+			}
+			link := "https://portal.example/acme/password#token=" + secret
+			text, ok := m.find("text/plain")
+			if !ok {
+				t.Fatal("no text/plain part")
+			}
+			for _, want := range []string{link, email, "https://portal.example/acme/", c.validity} {
+				if !strings.Contains(string(text.body), want) {
+					t.Errorf("text part does not contain %q:\n%s", want, text.body)
+				}
+			}
+			if html, ok := m.find("text/html"); !ok || !strings.Contains(string(html.body), link) {
+				t.Errorf("html part (present %v) does not contain %q", ok, link)
+			}
+			got := e.store.record(rec.Key)
+			if got.Status != outbox.StatusSent || got.Secret != "" {
+				t.Errorf("record after send: got status %q secret %q, want sent and erased", got.Status, got.Secret)
+			}
+		})
+	}
+}
+
+// TestRecoveryWithoutToken refuses to mail a link it cannot build.
+func TestRecoveryWithoutToken(t *testing.T) {
+	rec := recoveryRecord("fr")
+	rec.Secret = ""
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err == nil {
+		t.Fatal("Deliver: got nil, want an error")
+	}
+	if e.sender.calls != 0 {
+		t.Errorf("sends: got %d, want 0", e.sender.calls)
+	}
+	if got := e.store.record(rec.Key); got.Attempts != 1 {
+		t.Errorf("attempts: got %d, want 1", got.Attempts)
+	}
+}
+
+func TestPasswordChanged(t *testing.T) {
+	at := time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+	for _, c := range []struct{ lang, subject, when string }{
+		{"fr", "Votre mot de passe E-Facture a été modifié — Acme Finance", "10:30 (CET)"},
+		{"en", "Your E-Facture password was changed — Acme Finance", "10:30 (CET)"},
+	} {
+		t.Run(c.lang, func(t *testing.T) {
+			rec := outbox.Record{
+				Key: outbox.PasswordChangedKey("pierre.durand_1", at), Kind: outbox.KindPasswordChanged, Space: "acme",
+				To: email, Language: c.lang, Status: outbox.StatusPending, CreatedAt: at,
+				Data: map[string]string{"identifier": "pierre.durand_1", "at": at.Format(time.RFC3339)},
+			}
+			e := newEnv(t, rec)
+			if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+				t.Fatalf("Deliver: %v", err)
+			}
+			m := e.only(t)
+			if got := m.subject(t); got != c.subject {
+				t.Errorf("subject: got %q, want %q", got, c.subject)
+			}
+			text, ok := m.find("text/plain")
+			if !ok {
+				t.Fatal("no text/plain part")
+			}
+			for _, want := range []string{"pierre.durand_1", c.when, "https://portal.example/acme/"} {
+				if !strings.Contains(string(text.body), want) {
+					t.Errorf("text part does not contain %q:\n%s", want, text.body)
+				}
+			}
+			if strings.Contains(string(text.body), "#token=") {
+				t.Errorf("password-changed mail carries a set-password link:\n%s", text.body)
+			}
+		})
+	}
+}
+
+func TestPasswordChangedBadTime(t *testing.T) {
+	rec := outbox.Record{
+		Key: "pwchanged#x#y", Kind: outbox.KindPasswordChanged, Space: "acme", To: email, Language: "fr",
+		Status: outbox.StatusPending, CreatedAt: now0, Data: map[string]string{"identifier": "x", "at": "yesterday"},
+	}
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err == nil {
+		t.Fatal("Deliver: got nil, want an error")
+	}
+	if e.sender.calls != 0 {
+		t.Errorf("sends: got %d, want 0", e.sender.calls)
+	}
+}

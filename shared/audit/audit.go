@@ -1,0 +1,60 @@
+// Package audit holds a company's audit log (SPEC §6.6): logins, failed logins,
+// downloads, link uses, user and password changes. Entries expire with the space's
+// retention (SPEC §8).
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"time"
+)
+
+// Actions recorded.
+const (
+	ActionLogin           = "login"
+	ActionLoginFailed     = "login_failed"
+	ActionPasswordSet     = "password_set"     // from an activation or recovery link
+	ActionPasswordChanged = "password_changed" // by the account itself, from its profile
+	ActionPasswordReset   = "password_reset"   // by an admin
+	ActionUserCreated     = "user_created"
+	ActionUserUpdated     = "user_updated"
+	ActionDownload        = "download"
+	ActionLinkUse         = "link_use"
+	ActionExport          = "export"
+)
+
+// sortKeyLayout has a fixed width, so sort keys order as instants do.
+const sortKeyLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Entry is one line of a company's audit log.
+type Entry struct {
+	Company   string // {space}#{customerNumber}
+	SortKey   string // the instant then a random suffix: unique, newest last in key order
+	At        time.Time
+	Actor     string // the identifier acting; "" for a no-login link
+	Action    string
+	Target    string // the identifier or document acted upon
+	Detail    string
+	ExpiresAt time.Time
+}
+
+// New returns an entry of company at at, kept until expiresAt.
+func New(company string, at time.Time, actor, action, target, detail string, expiresAt time.Time) Entry {
+	var b [4]byte
+	rand.Read(b[:]) // never fails on supported platforms
+	at = at.UTC()
+	return Entry{
+		Company: company, SortKey: at.Format(sortKeyLayout) + "#" + hex.EncodeToString(b[:]), At: at,
+		Actor: actor, Action: action, Target: target, Detail: detail, ExpiresAt: expiresAt.UTC(),
+	}
+}
+
+// Store keeps audit entries per company.
+type Store interface {
+	// PutAudit records an entry.
+	PutAudit(ctx context.Context, e Entry) error
+	// AuditPage returns up to limit entries of company, newest first, starting after the
+	// sort key after ("" for the newest), and the sort key to continue from ("" at the end).
+	AuditPage(ctx context.Context, company, after string, limit int) ([]Entry, string, error)
+}
