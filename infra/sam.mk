@@ -6,10 +6,15 @@
 # LogicalId:directory-under-functions.
 
 SAM_FUNCTIONS := \
+	AdminFunction:admin \
 	AuthFunction:auth \
+	DocumentsFunction:documents \
+	ExportsFunction:exports \
 	IngestFunction:ingest \
 	MailerFunction:mailer \
-	MailEventsFunction:mailevents
+	MailEventsFunction:mailevents \
+	DigestFunction:digest \
+	PurgeFunction:purge
 
 # Where `make build` puts artifacts, as `sam build` does.
 SAM_BUILD_DIR ?= .aws-sam/build
