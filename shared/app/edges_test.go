@@ -32,10 +32,14 @@ func TestAwkwardInput(t *testing.T) {
 	p.put("inbox/acme/documents/2026/Facture n°1+2 été.pdf", pdfFor(t, "A-1", "Un"), meta("C1", "A-1"))
 	p.put("inbox/ghost/documents/F.pdf", pdf, meta("C1", "G-1"))
 	p.ingestAll()
+	// The same number again with other bytes: a correction must be a credit note.
+	p.put("inbox/acme/documents/UPPER-v2.pdf", pdfFor(t, "U-1 v2", "Un"), meta("C1", "U-1"))
+	p.ingestAll()
 
 	rejected := map[string]string{
 		"empty.pdf": documents.CodeEmpty, "big.pdf": documents.CodeTooLarge,
 		"word.pdf": documents.CodeNotPDF, "notes.txt": documents.CodeBadExtension,
+		"UPPER-v2.pdf": documents.CodeConflict,
 	}
 	for name, code := range rejected {
 		var rej documents.Rejection
