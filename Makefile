@@ -33,9 +33,10 @@ test: deps validate-template
 fuzz:
 	infra/fuzz/run.sh
 
+# run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run
 run: deps
-	$(GO) run ./infra/local
+	$(GO) run ./infra/local $(RUNFLAGS)
 
 .PHONY: deploy
 deploy:

@@ -8,6 +8,8 @@
 // the SDK (Provision), and turns what the emulators deliver into the events
 // Lambda would hand a function: S3 notifications read from SQS
 // (S3EventFromSQSBody, NormalizeSQSMessage) and DynamoDB stream records
-// (StreamReader, MatchFilter). Tests call MustStart to get all of it on free
-// ports, torn down when the test ends.
+// (StreamReader, MatchFilter; DetectRollbacks copes with moto's rollback of
+// failed transactions). Tests call MustStart to get all of it on free
+// ports, torn down when the test ends; the local runner (infra/local)
+// passes fixed ports and Reuse, to use emulators already running there.
 package localaws

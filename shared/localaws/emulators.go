@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -73,6 +75,98 @@ func StartSES(ctx context.Context, port int, emulatorsDir string) (*Process, err
 		regexp.MustCompile(`server running at http://(?:localhost|127\.0\.0\.1):(\d+)`), "/health-check")
 }
 
+// dropEnv lists variables an emulator must not inherit: with SMTP_TRANSPORT
+// set, aws-ses-v2-local relays every mail to that SMTP server.
+var dropEnv = []string{"SMTP_TRANSPORT"}
+
+// emulatorEnv is the environment of an emulator: this process's, without
+// dropEnv, unbuffered for Python so announcements arrive at once.
+func emulatorEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		name, _, _ := strings.Cut(kv, "=")
+		if !slices.Contains(dropEnv, name) {
+			env = append(env, kv)
+		}
+	}
+	return append(env, "PYTHONUNBUFFERED=1")
+}
+
+// attached reports whether p is an emulator that was already running and
+// that this process only uses: Stop leaves it alone.
+func (p *Process) attached() bool { return p.cmd == nil }
+
+// Started reports whether this process started the emulator (and Stop ends
+// it), as opposed to finding it already running (see Options.Reuse).
+func (p *Process) Started() bool { return !p.attached() }
+
+// Name returns what the emulator is: "moto", "aws-ses-v2-local", or for a
+// reused one, what answered on its port ("localstack" is possible).
+func (p *Process) Name() string { return p.name }
+
+// Attach returns a handle on an emulator already answering at url, which
+// must be a loopback IP literal URL: readyPath must answer 200 within a
+// second. Stop, Pause and Resume never touch it.
+func Attach(ctx context.Context, name, url, readyPath string) (*Process, error) {
+	if err := CheckEndpoint(url); err != nil {
+		return nil, err
+	}
+	if code := probe(ctx, url+readyPath); code != http.StatusOK {
+		return nil, fmt.Errorf("%s: %s%s does not answer 200 (got %d)", name, url, readyPath, code)
+	}
+	return &Process{URL: url, name: name, logs: &tail{max: 1}, done: make(chan struct{})}, nil
+}
+
+// probe returns the status of GET url, or 0 when there is no answer within
+// a second.
+func probe(ctx context.Context, url string) int {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0
+	}
+	resp, err := loopbackHTTPClient().Do(req)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// identity tells an emulator by a path only it answers with 200.
+type identity struct{ name, path string }
+
+var (
+	// motoPortIdentities are the emulators that may serve moto's part:
+	// moto itself, or LocalStack for those who run it.
+	motoPortIdentities = []identity{{"moto", "/moto-api/"}, {"localstack", "/_localstack/health"}}
+	sesPortIdentities  = []identity{{"aws-ses-v2-local", "/health-check"}}
+)
+
+// startOrReuse attaches to the emulator answering on port when reuse is set
+// and the port is taken, and otherwise calls start.
+func startOrReuse(ctx context.Context, reuse bool, port int, ids []identity, start func() (*Process, error)) (*Process, error) {
+	if !reuse || port == 0 {
+		return start()
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err == nil {
+		l.Close()
+		return start()
+	}
+	url := "http://" + addr
+	var names []string
+	for _, id := range ids {
+		if probe(ctx, url+id.path) == http.StatusOK {
+			return Attach(ctx, id.name, url, id.path)
+		}
+		names = append(names, id.name)
+	}
+	return nil, fmt.Errorf("port %d is taken by a program that is not %s; stop it or choose another port", port, strings.Join(names, " or "))
+}
+
 // start runs bin and waits until readyPath answers. With port 0 the URL is
 // read from the emulator's own output, so no other process can take the
 // port between choosing and binding it.
@@ -92,7 +186,7 @@ func start(ctx context.Context, name, bin string, args []string, port int, annou
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.Env = append(os.Environ(), "PYTHONUNBUFFERED=1")
+	cmd.Env = emulatorEnv()
 	// Its own group lets Stop reach every descendant; the parent-death
 	// signal ends the emulator if the test binary dies without cleanup.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -185,8 +279,14 @@ func (p *Process) waitReady(ctx context.Context, found <-chan string, readyPath 
 	}
 }
 
-// Pid returns the emulator's process id (also its process group id).
-func (p *Process) Pid() int { return p.cmd.Process.Pid }
+// Pid returns the emulator's process id (also its process group id), or 0
+// for an attached emulator.
+func (p *Process) Pid() int {
+	if p.attached() {
+		return 0
+	}
+	return p.cmd.Process.Pid
+}
 
 // Logs returns the last lines the emulator printed.
 func (p *Process) Logs() string { return p.logs.String() }
@@ -199,6 +299,9 @@ func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
 func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
 
 func (p *Process) signal(sig syscall.Signal) error {
+	if p.attached() {
+		return fmt.Errorf("%s was not started here", p.name)
+	}
 	select {
 	case <-p.done:
 		return fmt.Errorf("%s has exited", p.name)
@@ -208,8 +311,12 @@ func (p *Process) signal(sig syscall.Signal) error {
 }
 
 // Stop ends the emulator's whole process group: SIGTERM, then SIGKILL if
-// it is still there after two seconds. It is safe to call more than once.
+// it is still there after two seconds. It is safe to call more than once,
+// and does nothing for an attached emulator.
 func (p *Process) Stop() error {
+	if p.attached() {
+		return nil
+	}
 	p.stopOnce.Do(func() {
 		pgid := p.cmd.Process.Pid
 		select {

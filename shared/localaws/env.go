@@ -31,6 +31,11 @@ type Options struct {
 	// MotoPort and SESPort choose fixed ports; 0 picks free ones.
 	MotoPort int
 	SESPort  int
+	// Reuse, with a fixed port already taken by the same kind of emulator,
+	// uses that emulator instead of starting one; Close then leaves it
+	// running. On the moto port, LocalStack is accepted too. Only the
+	// template's resources are created in it; nothing is ever reset.
+	Reuse bool
 	// EmulatorsDir holds node_modules/aws-ses-v2-local; by default
 	// infra/emulators of the repository.
 	EmulatorsDir string
@@ -103,12 +108,16 @@ func Start(ctx context.Context, opts Options) (*Env, error) {
 	motoCh, sesCh := make(chan started, 1), make(chan started, 1)
 	go func() {
 		t0 := time.Now()
-		p, err := StartMoto(ctx, opts.MotoPort)
+		p, err := startOrReuse(ctx, opts.Reuse, opts.MotoPort, motoPortIdentities, func() (*Process, error) {
+			return StartMoto(ctx, opts.MotoPort)
+		})
 		motoCh <- started{p, err, time.Since(t0)}
 	}()
 	go func() {
 		t0 := time.Now()
-		p, err := StartSES(ctx, opts.SESPort, emulators)
+		p, err := startOrReuse(ctx, opts.Reuse, opts.SESPort, sesPortIdentities, func() (*Process, error) {
+			return StartSES(ctx, opts.SESPort, emulators)
+		})
 		sesCh <- started{p, err, time.Since(t0)}
 	}()
 	// Provisioning needs moto only, so it overlaps the SES emulator's start.
@@ -146,7 +155,7 @@ func (e *Env) provision(ctx context.Context, overrides map[string]string, prefix
 	return err
 }
 
-// Close stops both emulators.
+// Close stops the emulators Start started; reused ones keep running.
 func (e *Env) Close() error {
 	var errs []error
 	for _, p := range []*Process{e.MotoServer, e.SESServer} {

@@ -260,7 +260,8 @@ func TestFixtureStack(t *testing.T) {
 		mailer := fns["MailerFunction"].Streams
 		wantMailer := []StreamSource{{Event: "Outbox", TableID: "OutboxTable", StartingPosition: "TRIM_HORIZON", BatchSize: 10,
 			MaximumRetryAttempts: 5, BisectBatchOnFunctionError: true, ReportBatchItemFailures: true,
-			Filters: []json.RawMessage{json.RawMessage(`{"eventName":["INSERT"]}`)}}}
+			Filters:          []json.RawMessage{json.RawMessage(`{"eventName":["INSERT"]}`)},
+			OnFailureQueueID: "MailerDeadLetterQueue"}}
 		if !reflect.DeepEqual(mailer, wantMailer) {
 			t.Errorf("mailer: got %+v, want %+v", mailer, wantMailer)
 		}
@@ -270,6 +271,9 @@ func TestFixtureStack(t *testing.T) {
 		}
 		if got := fns["DocumentsFunction"].HTTP; len(got) != 1 || got[0].Method != "GET" || got[0].Path != "/api/documents/{id}/download" {
 			t.Errorf("documents routes: got %+v", got)
+		}
+		if got, want := fns["IngestFunction"].Timeout, 10*time.Second; got != want {
+			t.Errorf("ingest timeout: got %v, want %v", got, want)
 		}
 		if f := fns["AuthFunction"]; f.CodeURI != "." || f.Handler != "bootstrap" || len(f.HTTP) != 3 {
 			t.Errorf("auth: got CodeURI %q Handler %q routes %d, want . bootstrap 3", f.CodeURI, f.Handler, len(f.HTTP))
@@ -709,4 +713,52 @@ func imageJSON(t *testing.T, img map[string]events.DynamoDBAttributeValue) strin
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+func TestReuse(t *testing.T) {
+	ctx := testContext(t)
+	moto, err := StartMoto(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { moto.Stop() })
+	var port int
+	fmt.Sscan(moto.URL[strings.LastIndex(moto.URL, ":")+1:], &port)
+	mustNotStart := func() (*Process, error) { return nil, errors.New("started a second emulator") }
+
+	got, err := startOrReuse(ctx, true, port, motoPortIdentities, mustNotStart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Started() || got.Pid() != 0 || got.URL != moto.URL || got.Name() != "moto" {
+		t.Errorf("got started %v pid %d url %s name %s, want an attached moto at %s", got.Started(), got.Pid(), got.URL, got.Name(), moto.URL)
+	}
+	if err := got.Stop(); err != nil {
+		t.Errorf("stop: %v", err)
+	}
+	if err := got.Pause(); err == nil {
+		t.Error("pause of an attached emulator: got nil, want an error")
+	}
+	if err := syscall.Kill(moto.Pid(), 0); err != nil {
+		t.Errorf("stopping the attached handle ended the emulator: %v", err)
+	}
+
+	// A port taken by something else is an error, not a reuse.
+	if _, err := startOrReuse(ctx, true, port, sesPortIdentities, mustNotStart); err == nil || !strings.Contains(err.Error(), "not aws-ses-v2-local") {
+		t.Errorf("foreign program: got %v, want a clear error", err)
+	}
+	// Without Reuse, the busy port fails as before.
+	if _, err := startOrReuse(ctx, false, port, motoPortIdentities, func() (*Process, error) { return StartMoto(ctx, port) }); err == nil || !strings.Contains(err.Error(), "busy") {
+		t.Errorf("no reuse: got %v, want a busy port error", err)
+	}
+}
+
+func TestEmulatorEnvDropsSMTPRelay(t *testing.T) {
+	t.Setenv("SMTP_TRANSPORT", `{"host":"smtp.example.com"}`)
+	t.Setenv("EFACTURE_PROBE", "kept")
+	env := strings.Join(emulatorEnv(), "\n")
+	if strings.Contains(env, "SMTP_TRANSPORT") || !strings.Contains(env, "EFACTURE_PROBE=kept") {
+		t.Errorf("got environment without SMTP_TRANSPORT %v and with EFACTURE_PROBE %v, want true and true",
+			!strings.Contains(env, "SMTP_TRANSPORT"), strings.Contains(env, "EFACTURE_PROBE=kept"))
+	}
 }

@@ -811,6 +811,22 @@ func (p *provisioner) function(r resource) (Function, error) {
 			f.Env[k] = s
 		}
 	}
+	f.Timeout = 3 * time.Second
+	timeout, ok := r.Properties["Timeout"]
+	if !ok {
+		timeout, ok = globals["Timeout"]
+	}
+	if ok {
+		s, err := p.res.resolveString(timeout)
+		if err != nil {
+			return f, fmt.Errorf("Timeout: %w", err)
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 {
+			return f, fmt.Errorf("Timeout %q: want a whole number of seconds", s)
+		}
+		f.Timeout = time.Duration(n) * time.Second
+	}
 	for key, dst := range map[string]*string{"CodeUri": &f.CodeURI, "Handler": &f.Handler} {
 		v, ok := r.Properties[key]
 		if !ok {
@@ -871,6 +887,12 @@ func (p *provisioner) function(r resource) (Function, error) {
 				}
 				src.Filters = append(src.Filters, pattern)
 			}
+			if dest, ok := asMap(asMap(raw["DestinationConfig"])["OnFailure"])["Destination"]; ok {
+				src.OnFailureQueueID = p.sourceID(dest, typeQueue)
+				if src.OnFailureQueueID == "" {
+					return f, fmt.Errorf("event %s: OnFailure destination is not a queue of the template", name)
+				}
+			}
 			f.Streams = append(f.Streams, src)
 		case "HttpApi", "Api":
 			method := strings.ToUpper(str(props["Method"]))
@@ -879,12 +901,21 @@ func (p *provisioner) function(r resource) (Function, error) {
 				method, path = "ANY", "/{proxy+}"
 			}
 			f.HTTP = append(f.HTTP, Route{Event: name, Method: method, Path: path})
-		case "Schedule", "ScheduleV2":
-			expr := str(props["Schedule"])
-			if typ == "ScheduleV2" {
-				expr = str(props["ScheduleExpression"])
+		case "SNS":
+			topicID := p.sourceID(raw["Topic"], "AWS::SNS::Topic")
+			if topicID == "" {
+				return f, fmt.Errorf("event %s: Topic does not refer to a topic of the template", name)
 			}
-			f.Schedules = append(f.Schedules, Schedule{Event: name, Expression: expr, Input: str(props["Input"])})
+			f.SNS = append(f.SNS, SNSSource{Event: name, TopicID: topicID})
+		case "Schedule", "ScheduleV2":
+			sch := Schedule{Event: name, Type: typ, Expression: str(props["Schedule"]), Input: str(props["Input"]),
+				Disabled: str(props["Enabled"]) == "false"}
+			if typ == "ScheduleV2" {
+				sch.Expression = str(props["ScheduleExpression"])
+				sch.Timezone = str(props["ScheduleExpressionTimezone"])
+				sch.Disabled = str(props["State"]) == "DISABLED"
+			}
+			f.Schedules = append(f.Schedules, sch)
 		}
 	}
 	return f, nil

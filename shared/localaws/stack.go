@@ -3,6 +3,7 @@ package localaws
 import (
 	"encoding/json"
 	"maps"
+	"time"
 )
 
 // Stack is the result of provisioning a template: the physical names of its
@@ -34,14 +35,25 @@ type Stack struct {
 // Function describes one AWS::Serverless::Function: its resolved environment
 // and the event sources a local runner must play.
 type Function struct {
-	ID        string
-	CodeURI   string
-	Handler   string
+	ID      string
+	CodeURI string
+	Handler string
+	// Timeout is the function's Timeout (or Globals'), 3 s when neither
+	// sets it, as on AWS.
+	Timeout   time.Duration
 	Env       map[string]string
 	SQS       []SQSSource
 	Streams   []StreamSource
 	HTTP      []Route
 	Schedules []Schedule
+	SNS       []SNSSource
+}
+
+// SNSSource is an SNS subscription of the function. No emulator here plays
+// SNS; a local runner may deliver messages itself.
+type SNSSource struct {
+	Event   string
+	TopicID string // logical id of the topic
 }
 
 // SQSSource is an SQS event source mapping.
@@ -64,6 +76,9 @@ type StreamSource struct {
 	// Filters holds the FilterCriteria patterns; a record is delivered when
 	// it matches any of them (see MatchFilter), or always when there is none.
 	Filters []json.RawMessage
+	// OnFailureQueueID is the logical id of the queue of
+	// DestinationConfig.OnFailure, "" when there is none.
+	OnFailureQueueID string
 }
 
 // Route is an HttpApi (or Api) event: one method and path.
@@ -76,8 +91,13 @@ type Route struct {
 // Schedule is a Schedule or ScheduleV2 event.
 type Schedule struct {
 	Event      string
+	Type       string // Schedule (EventBridge rule) or ScheduleV2 (EventBridge Scheduler)
 	Expression string // rate(...) or cron(...)
 	Input      string // JSON payload, empty when the template gives none
+	// Timezone is ScheduleV2's ScheduleExpressionTimezone; "" means UTC.
+	Timezone string
+	// Disabled is set by Enabled: false or State: DISABLED.
+	Disabled bool
 }
 
 // QueueURL returns the URL of the queue with logical id id, or "" when the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,6 +31,7 @@ type StreamReader struct {
 	streamARN string
 	latest    bool // start the shards open at the first Poll at their end
 	polled    bool
+	window    int // records re-read per shard to detect rollbacks; 0: off
 	shards    map[string]*shardState
 	order     []string // shard ids in discovery order
 }
@@ -40,7 +42,20 @@ type shardState struct {
 	lastSeq  string
 	latest   bool // no sequence number yet: start at the shard's end
 	done     bool // closed and drained
+	recent   []seen
 }
+
+// seen is a record already returned, for rollback detection.
+type seen struct{ seq, eventID string }
+
+// DetectRollbacks makes each Poll re-read up to the last n records it
+// returned from each shard and return again a sequence number only when
+// the record under it changed. moto puts back a copy of the whole table,
+// stream included, when a transaction fails, and then hands out the
+// rolled-back sequence numbers again: a reader that only moves forward
+// would skip the records written after a failed transaction. On a real
+// stream the check finds nothing and costs one more read per Poll.
+func (r *StreamReader) DetectRollbacks(n int) { r.window = n }
 
 // NewStreamReader returns a reader of the stream streamARN from its trim
 // horizon.
@@ -156,6 +171,9 @@ func startSeq(sh types.Shard) string {
 }
 
 func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) ([]events.DynamoDBEventRecord, error) {
+	if r.window > 0 && len(s.recent) > 0 {
+		return r.reread(ctx, shardID, s)
+	}
 	if s.lastSeq != "" {
 		// moto rolls a failed transaction back by restoring a copy of the table, stream shard
 		// included, which orphans open iterators: resume from the last sequence number instead.
@@ -203,6 +221,7 @@ func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) 
 			}
 			out = append(out, ev)
 			s.lastSeq = ev.Change.SequenceNumber
+			r.remember(s, ev)
 		}
 		s.iterator = got.NextShardIterator
 		if s.iterator == nil {
@@ -210,6 +229,73 @@ func (r *StreamReader) read(ctx context.Context, shardID string, s *shardState) 
 		}
 		return out, nil
 	}
+}
+
+// reread reads a shard again from the oldest record remembered and returns
+// the records not returned before: new ones, and rewritten ones whose
+// event id changed.
+func (r *StreamReader) reread(ctx context.Context, shardID string, s *shardState) ([]events.DynamoDBEventRecord, error) {
+	it, err := r.client.GetShardIterator(ctx, &dynamodbstreams.GetShardIteratorInput{
+		StreamArn:         aws.String(r.streamARN),
+		ShardId:           aws.String(shardID),
+		ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber,
+		SequenceNumber:    aws.String(s.recent[0].seq),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("shard iterator %s: %w", shardID, err)
+	}
+	iterator := it.ShardIterator
+	var out []events.DynamoDBEventRecord
+	for iterator != nil {
+		got, err := r.client.GetRecords(ctx, &dynamodbstreams.GetRecordsInput{ShardIterator: iterator})
+		if err != nil {
+			return out, fmt.Errorf("get records %s: %w", shardID, err)
+		}
+		for _, rec := range got.Records {
+			ev, err := ConvertStreamRecord(rec, r.streamARN)
+			if err != nil {
+				return out, err
+			}
+			if slices.Contains(s.recent, seen{ev.Change.SequenceNumber, ev.EventID}) {
+				continue
+			}
+			out = append(out, ev)
+			s.lastSeq = ev.Change.SequenceNumber
+			r.remember(s, ev)
+		}
+		iterator = got.NextShardIterator
+		if len(got.Records) == 0 {
+			break
+		}
+	}
+	if iterator == nil {
+		s.done = true
+	}
+	return out, nil
+}
+
+// remember records ev as returned. A sequence number already remembered
+// means the stream was rewritten from there: what followed it is gone.
+func (r *StreamReader) remember(s *shardState, ev events.DynamoDBEventRecord) {
+	if r.window <= 0 {
+		return
+	}
+	seq := ev.Change.SequenceNumber
+	if i := slices.IndexFunc(s.recent, func(x seen) bool { return !seqLess(x.seq, seq) }); i >= 0 {
+		s.recent = s.recent[:i]
+	}
+	s.recent = append(s.recent, seen{seq, ev.EventID})
+	if len(s.recent) > r.window {
+		s.recent = s.recent[len(s.recent)-r.window:]
+	}
+}
+
+// seqLess compares decimal sequence numbers of any length.
+func seqLess(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) < len(b)
+	}
+	return a < b
 }
 
 // ConvertStreamRecord turns a dynamodbstreams record into the record a

@@ -26,6 +26,7 @@ type fakeStreams struct {
 type fakeShard struct {
 	id, parent string
 	seqs       []string
+	ids        map[string]string // event id by sequence number, when not "e"+seq
 	closed     bool
 }
 
@@ -70,6 +71,13 @@ func (f *fakeStreams) GetShardIterator(_ context.Context, in *dynamodbstreams.Ge
 	if in.ShardIteratorType == types.ShardIteratorTypeLatest {
 		pos = len(s.seqs)
 	}
+	if in.ShardIteratorType == types.ShardIteratorTypeAtSequenceNumber {
+		for i, seq := range s.seqs {
+			if seq == aws.ToString(in.SequenceNumber) {
+				pos = i
+			}
+		}
+	}
 	if in.ShardIteratorType == types.ShardIteratorTypeAfterSequenceNumber {
 		for i, seq := range s.seqs {
 			if seq == aws.ToString(in.SequenceNumber) {
@@ -97,8 +105,12 @@ func (f *fakeStreams) GetRecords(_ context.Context, in *dynamodbstreams.GetRecor
 	s := f.shard(id)
 	out := &dynamodbstreams.GetRecordsOutput{}
 	for _, seq := range s.seqs[pos:] {
+		id := "e" + seq
+		if s.ids[seq] != "" {
+			id = s.ids[seq]
+		}
 		out.Records = append(out.Records, types.Record{
-			EventID:   aws.String("e" + seq),
+			EventID:   aws.String(id),
 			EventName: types.OperationTypeInsert,
 			Dynamodb:  &types.StreamRecord{SequenceNumber: aws.String(seq)},
 		})
@@ -188,6 +200,25 @@ func TestStreamReaderLatest(t *testing.T) {
 	}
 	if _, err := NewStreamReaderAt(fake, "arn:stream", "AT_TIMESTAMP"); err == nil {
 		t.Error("AT_TIMESTAMP: got nil, want an error")
+	}
+}
+
+func TestStreamReaderDetectsRollbacks(t *testing.T) {
+	fake := &fakeStreams{shards: []fakeShard{{id: "a", seqs: []string{"100", "200", "300"}}}}
+	r := NewStreamReader(fake, "arn:stream")
+	r.DetectRollbacks(10)
+	if got, want := pollSeqs(t, r), []string{"100", "200", "300"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("first poll: got %v, want %v", got, want)
+	}
+	// moto's failed transaction: the stream goes back to 200, then 300 is
+	// handed out again to another record.
+	fake.shards[0].ids = map[string]string{"300": "other"}
+	fake.shards[0].seqs = []string{"100", "200", "300", "400"}
+	if got, want := pollSeqs(t, r), []string{"300", "400"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("after the rollback: got %v, want %v", got, want)
+	}
+	if got := pollSeqs(t, r); len(got) != 0 {
+		t.Errorf("idle poll: got %v, want nothing", got)
 	}
 }
 

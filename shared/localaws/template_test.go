@@ -324,7 +324,7 @@ func TestFixtureFunctions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []Schedule{{Event: "Hourly", Expression: "rate(1 hour)"}}; !reflect.DeepEqual(f.Schedules, want) {
+	if want := []Schedule{{Event: "Hourly", Type: "ScheduleV2", Expression: "rate(1 hour)"}}; !reflect.DeepEqual(f.Schedules, want) {
 		t.Errorf("schedules: got %+v, want %+v", f.Schedules, want)
 	}
 }
