@@ -1,26 +1,8 @@
-// Command digest sends the daily digests of the spaces whose digest hour it is (hourly
-// schedule).
+// Command digest queues the daily digest mails of the spaces whose digest hour it is (hourly schedule).
 package main
 
 import (
-	"context"
-	"log"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() {
-	ctx := context.Background()
-	env, err := app.EnvFrom(os.Getenv)
-	if err != nil {
-		log.Fatal(err)
-	}
-	clients, err := app.LoadClients(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	lambda.Start(app.Digest(app.DigestService(env, clients, app.Options{})))
-}
+func main() { app.Start(app.DigestFunction) }

@@ -2,24 +2,7 @@
 package main
 
 import (
-	"context"
-	"log"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() {
-	ctx := context.Background()
-	env, err := app.EnvFrom(os.Getenv)
-	if err != nil {
-		log.Fatal(err)
-	}
-	clients, err := app.LoadClients(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	lambda.Start(app.Mailer(app.DeliveryService(env, clients, app.Options{})))
-}
+func main() { app.Start(app.MailerFunction) }

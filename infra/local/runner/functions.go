@@ -25,33 +25,15 @@ import (
 // one line here; the runner refuses to start while the template and this
 // registry disagree.
 var Functions = Registry{
-	"AuthFunction": {Routes: httpapi.AuthRoutes, New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Auth(e, c, o), nil
-	}},
-	"AdminFunction": {Routes: httpapi.AdminRoutes, New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Admin(e, c, o)
-	}},
-	"DocumentsFunction": {Routes: httpapi.DocumentsRoutes, New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Documents(e, c, o)
-	}},
-	"ExportsFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Exports(app.ExportsService(e, c, o)), nil
-	}},
-	"PurgeFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Purge(app.PurgeService(e, c, o)), nil
-	}},
-	"IngestFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Ingest(app.IngestService(e, c, facturx.ReadForIngest, o)), nil
-	}},
-	"MailerFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Mailer(app.DeliveryService(e, c, o)), nil
-	}},
-	"DigestFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.Digest(app.DigestService(e, c, o)), nil
-	}},
-	"MailEventsFunction": {New: func(e app.Env, c app.Clients, o app.Options) (any, error) {
-		return app.MailEvents(e, c, o), nil
-	}},
+	"AuthFunction":       {Routes: httpapi.AuthRoutes, New: app.AuthFunction},
+	"AdminFunction":      {Routes: httpapi.AdminRoutes, New: app.AdminFunction},
+	"DocumentsFunction":  {Routes: httpapi.DocumentsRoutes, New: app.DocumentsFunction},
+	"ExportsFunction":    {New: app.ExportsFunction},
+	"PurgeFunction":      {New: app.PurgeFunction},
+	"IngestFunction":     {New: app.IngestFunction(facturx.ReadForIngest)},
+	"MailerFunction":     {New: app.MailerFunction},
+	"DigestFunction":     {New: app.DigestFunction},
+	"MailEventsFunction": {New: app.MailEventsFunction},
 }
 
 // Registry maps template logical ids to functions.
@@ -62,7 +44,7 @@ type Function struct {
 	// New returns the Lambda handler, the value main.go hands to
 	// lambda.Start, from the function's environment; an error is a failed
 	// cold start, which stops the runner.
-	New func(env app.Env, c app.Clients, o app.Options) (any, error)
+	New app.Constructor
 	// Routes lists the routes the handler itself serves, as
 	// "METHOD /path" with Go's {name} and {name...} wildcards (for example
 	// httpapi.AuthRoutes); required for a function with HttpApi events,
