@@ -13,7 +13,11 @@ help:
 	@echo "make test   every test: unit, integration against emulators, template, browser"
 	@echo "make build  every Lambda function, as sam build does"
 	@echo "make fuzz   every fuzz target for FUZZTIME (default 30s) each"
+	@echo "make bench  the benchmarks against a private moto, rewriting docs/BENCHMARKS.md (not in make test)"
 	@echo "make deploy sam build && sam deploy, then the frontend upload"
+	@echo "make web    the frontend, built into web/dist"
+	@echo "make test-web  the frontend's unit and browser tests (Chromium)"
+	@echo "make screenshots  each page at desktop and phone width, into docs/screenshots"
 
 # deps fetches Go modules and the npm packages of the local emulators.
 .PHONY: deps
@@ -28,16 +32,73 @@ infra/emulators/node_modules/.installed: infra/emulators/package.json infra/emul
 test: deps validate-template
 	$(GO) vet ./...
 	$(GO) test -timeout 30m ./...
+	$(MAKE) test-web
 
 .PHONY: fuzz
 fuzz:
 	infra/fuzz/run.sh
 
+# bench runs infra/bench's benchmarks against a private moto, interleaved and repeated,
+# and rewrites docs/BENCHMARKS.md (see its Method section); AWS_CA_BUNDLE is unset, as
+# nothing but loopback is reached.
+.PHONY: bench
+bench: web/node_modules/.installed
+	env -u AWS_CA_BUNDLE $(GO) run ./infra/bench/run
+
 # run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run
-run: deps
+run: deps web
 	$(GO) run ./infra/local $(RUNFLAGS)
 
+# deploy runs SAM, then uploads web/dist to the web bucket (hashed assets first, cached for
+# a year; pages revalidated each time, the token page never stored) and invalidates
+# CloudFront. Bucket and distribution come from the stack's outputs.
+STACK_NAME ?= $(shell sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml | head -1)
+stack_output = $$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
+
 .PHONY: deploy
-deploy:
+deploy: web
 	sam build && sam deploy
+	bucket=$(call stack_output,WebBucketName) && distribution=$(call stack_output,WebDistributionId) && \
+	aws s3 sync web/dist/assets "s3://$$bucket/assets" --cache-control "public, max-age=31536000, immutable" && \
+	aws s3 sync web/dist "s3://$$bucket" --exclude "assets/*" --exclude password.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
+	aws s3 cp web/dist/password.html "s3://$$bucket/password.html" --cache-control "no-store" --content-type "text/html; charset=utf-8" && \
+	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*"
+
+# ---------------------------------------------------------------- frontend (web/)
+
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) $(wildcard web/*.html) web/vite.config.mjs web/tsconfig.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && $(NPM) ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# web builds web/dist only when a source changed (type check, then Vite).
+.PHONY: web
+web: web/dist/index.html
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && $(NPM) run --silent build
+	touch $@
+
+# chromium installs Debian's Chromium where missing; the browser tests never download one.
+.PHONY: chromium
+chromium:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+
+# e2e-portal builds the command the browser tests and screenshots run the portal with.
+.PHONY: e2e-portal
+e2e-portal:
+	$(GO) build -o web/.build/e2eportal ./infra/e2eportal
+
+# test-web: unit tests of the pages' logic, the built pages' rules and sizes, then the
+# browser tests against a portal on free ports with its own emulators.
+.PHONY: test-web
+test-web: deps web chromium e2e-portal
+	cd web && $(NPM) run --silent test:unit
+	cd web && node scripts/check-dist.mjs
+	cd web && E2E_PORTAL_BIN=.build/e2eportal node .build/e2e/run.js
+
+.PHONY: screenshots
+screenshots: deps web chromium e2e-portal
+	cd web && E2E_PORTAL_BIN=.build/e2eportal $(NPM) run --silent screenshots
