@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -30,7 +31,13 @@ type Env struct {
 	MailFrom            string
 	SESConfigurationSet string
 	SigningSecretARN    string
-	LogLevel            string
+	// OriginVerify is the value CloudFront sends as X-Origin-Verify; API functions refuse
+	// requests without it. Empty when nothing stands in front of the API (some tests).
+	OriginVerify string
+	// ClientIPHop is which X-Forwarded-For entry, counted from the right, is the client
+	// behind CloudFront (1: the one CloudFront appends); 0 uses the TCP source address.
+	ClientIPHop int
+	LogLevel    string
 	// ExportsQueueURL is set for the documents function only (EXPORTS_QUEUE_URL).
 	ExportsQueueURL string
 }
@@ -42,7 +49,15 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		InboxBucket: getenv("INBOX_BUCKET"), ArchiveBucket: getenv("ARCHIVE_BUCKET"),
 		PortalBaseURL: getenv("PORTAL_BASE_URL"), MailFrom: getenv("MAIL_FROM"),
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
-		LogLevel: getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
+		OriginVerify: getenv("ORIGIN_VERIFY"),
+		LogLevel:     getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
+	}
+	if hop := getenv("CLIENT_IP_HOP"); hop != "" {
+		n, err := strconv.Atoi(hop)
+		if err != nil || n < 0 || n > 10 {
+			return e, fmt.Errorf("CLIENT_IP_HOP %q: want 0 to 10", hop)
+		}
+		e.ClientIPHop = n
 	}
 	var missing []string
 	for name, v := range map[string]string{

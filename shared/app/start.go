@@ -3,10 +3,13 @@ package app
 import (
 	"context"
 	"log"
+	"net/http"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/shared/httpapi"
 	"github.com/efacture/efacture/shared/ingest"
 )
 
@@ -35,9 +38,15 @@ func Start(build Constructor) {
 
 // The functions of template.yaml, by logical id.
 
-func AuthFunction(e Env, c Clients, o Options) (any, error)      { return Auth(e, c, o), nil }
-func AdminFunction(e Env, c Clients, o Options) (any, error)     { return Admin(e, c, o) }
-func DocumentsFunction(e Env, c Clients, o Options) (any, error) { return Documents(e, c, o) }
+func AuthFunction(e Env, c Clients, o Options) (any, error) {
+	return behindCloudFront(e)(AuthHTTP(e, c, o), nil)
+}
+func AdminFunction(e Env, c Clients, o Options) (any, error) {
+	return behindCloudFront(e)(AdminHTTP(e, c, o))
+}
+func DocumentsFunction(e Env, c Clients, o Options) (any, error) {
+	return behindCloudFront(e)(DocumentsHTTP(e, c, o))
+}
 func ExportsFunction(e Env, c Clients, o Options) (any, error) {
 	return Exports(ExportsService(e, c, o)), nil
 }
@@ -57,5 +66,16 @@ func MailEventsFunction(e Env, c Clients, o Options) (any, error) { return MailE
 func IngestFunction(readXML ingest.FacturXReader) Constructor {
 	return func(e Env, c Clients, o Options) (any, error) {
 		return Ingest(IngestService(e, c, readXML, o)), nil
+	}
+}
+
+// behindCloudFront turns an API function's routes into its Lambda handler, refusing
+// requests that did not come through CloudFront (httpapi.FromCloudFront).
+func behindCloudFront(e Env) func(http.Handler, error) (any, error) {
+	return func(h http.Handler, err error) (any, error) {
+		if err != nil {
+			return nil, err
+		}
+		return apigw.Handler(httpapi.FromCloudFront(e.OriginVerify, e.ClientIPHop, h)), nil
 	}
 }

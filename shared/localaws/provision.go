@@ -75,6 +75,7 @@ func Provision(ctx context.Context, cfg aws.Config, templatePath, prefix string,
 		refs:      map[string]string{},
 		attrs:     map[string]map[string]string{},
 		functions: map[string]Function{},
+		secrets:   map[string]string{},
 	}
 	values, err := parameterValues(tpl, params, stack.Params)
 	if err != nil {
@@ -130,6 +131,9 @@ func Provision(ctx context.Context, cfg aws.Config, templatePath, prefix string,
 		f, err := p.function(r)
 		if err != nil {
 			return nil, fmt.Errorf("provision %s: function %s: %w", templatePath, id, err)
+		}
+		for k, v := range f.Env {
+			f.Env[k] = stack.resolveDynamic(v)
 		}
 		stack.functions[id] = f
 	}
@@ -692,6 +696,7 @@ func (p *provisioner) secret(ctx context.Context, id, name string, props map[str
 	out, err := p.secrets.CreateSecret(ctx, in)
 	if err == nil {
 		arn = aws.ToString(out.ARN)
+		p.stack.secrets[arn] = value
 	} else {
 		// An existing secret keeps its value: rotating it on every run would
 		// invalidate what was signed with it.
@@ -704,6 +709,11 @@ func (p *provisioner) secret(ctx context.Context, id, name string, props map[str
 			return err
 		}
 		arn = aws.ToString(got.ARN)
+		cur, err := p.secrets.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: got.ARN})
+		if err != nil {
+			return err
+		}
+		p.stack.secrets[arn] = aws.ToString(cur.SecretString)
 	}
 	p.stack.refs[id] = arn
 	p.res.setAttr(id, "Id", arn)

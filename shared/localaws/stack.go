@@ -3,6 +3,7 @@ package localaws
 import (
 	"encoding/json"
 	"maps"
+	"regexp"
 	"time"
 )
 
@@ -30,6 +31,7 @@ type Stack struct {
 	refs      map[string]string
 	attrs     map[string]map[string]string
 	functions map[string]Function
+	secrets   map[string]string // secret ARN → value, for dynamic references
 }
 
 // Function describes one AWS::Serverless::Function: its resolved environment
@@ -132,6 +134,20 @@ func (s *Stack) FunctionEnv(functionID string) map[string]string {
 		return nil
 	}
 	return maps.Clone(f.Env)
+}
+
+// dynamicSecret matches CloudFormation's dynamic reference to a whole secret string.
+var dynamicSecret = regexp.MustCompile(`^\{\{resolve:secretsmanager:(.+?):SecretString(?::[^}]*)?\}\}$`)
+
+// resolveDynamic replaces a {{resolve:secretsmanager:…:SecretString}} value by the
+// secret's value, as CloudFormation does at deploy time.
+func (s *Stack) resolveDynamic(v string) string {
+	if m := dynamicSecret.FindStringSubmatch(v); m != nil {
+		if value, ok := s.secrets[m[1]]; ok {
+			return value
+		}
+	}
+	return v
 }
 
 // Functions returns every function of the template by logical id.

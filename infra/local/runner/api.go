@@ -176,6 +176,11 @@ func (r *Runner) serveAPI(w http.ResponseWriter, req *http.Request) {
 	}
 	ev.Headers["x-forwarded-proto"] = "http"
 	ev.Headers["x-forwarded-port"] = r.portalPort
+	// The portal origin plays CloudFront too, which adds the secret origin header the API
+	// functions require; a client's own value is overwritten, as CloudFront does.
+	if v := rt.fn.def.Env["ORIGIN_VERIFY"]; v != "" {
+		ev.Headers["x-origin-verify"] = v
+	}
 	payload, err := json.Marshal(ev)
 	if err != nil {
 		gatewayError(w, http.StatusInternalServerError, "Internal Server Error")
