@@ -14,6 +14,8 @@ help:
 	@echo "make build  every Lambda function, as sam build does"
 	@echo "make fuzz   every fuzz target for FUZZTIME (default 30s) each"
 	@echo "make bench  the benchmarks against a private moto, rewriting docs/BENCHMARKS.md (not in make test)"
+	@echo "make soak   1,000 documents through the local portal under faults, one summary line (≤ 10 min)"
+	@echo "make load   concurrent sessions against the local portal, a table per route, no 5xx (≤ 2 min)"
 	@echo "make deploy sam build && sam deploy, then the frontend upload"
 	@echo "make web    the frontend, built into web/dist"
 	@echo "make test-web  the frontend's unit and browser tests (Chromium)"
@@ -44,6 +46,19 @@ fuzz:
 .PHONY: bench
 bench: web/node_modules/.installed
 	env -u AWS_CA_BUNDLE $(GO) run ./infra/bench/run
+
+# soak files 1,000 documents through the local portal while SES fails, the emulator is
+# paused and the handlers crash, then prints one line; SOAKFLAGS passes flags (see
+# docs/SECURITY.md).
+.PHONY: soak
+soak: deps
+	$(GO) run ./infra/soak $(SOAKFLAGS)
+
+# load drives the local portal with concurrent sessions and prints a table per route; any
+# 5xx fails it. LOADFLAGS passes flags (see docs/SECURITY.md).
+.PHONY: load
+load: deps
+	$(GO) run ./infra/load $(LOADFLAGS)
 
 # run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run

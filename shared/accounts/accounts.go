@@ -4,7 +4,6 @@ package accounts
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -79,16 +78,24 @@ func CandidateIdentifier(email string, n int) string {
 	return fmt.Sprintf("%s_%d", local, n)
 }
 
-var chosenPattern = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
-
 // ValidChosenIdentifier checks an identifier an admin picks: 3–64 of a-z 0-9 . _ -, or
-// the user's own e-mail address.
+// the user's own e-mail address. A loop, not a regexp: compiling one at every function's
+// cold start cost more than the checks (docs/BENCHMARKS.md, R9).
 func ValidChosenIdentifier(identifier, email string) bool {
 	id := strings.ToLower(identifier)
 	if email != "" && id == strings.ToLower(email) {
 		return true
 	}
-	return chosenPattern.MatchString(id)
+	if len(id) < 3 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // DefaultHistoryMonths is the documents page's default period (FAQ §7).

@@ -67,16 +67,22 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 		// A lock answers like a wrong password and is not extended by attempts during it.
 		return SignedIn{}, s.refuse(ctx, client, a, true, "locked")
 	case !ok:
-		n, err := s.Store.AddFailure(ctx, a.Identifier)
-		if err != nil {
-			return SignedIn{}, wrap("login", err)
-		}
-		if d := s.Limits.LockFor(n); d > 0 {
-			if err := s.Store.LockUntil(ctx, a.Identifier, now.Add(d)); err != nil {
-				return SignedIn{}, wrap("login", err)
+		// The account's failure count is written alongside refuse's writes, not before
+		// them: a wrong password then takes the round trip an unknown identifier takes,
+		// so timing does not tell known identifiers apart.
+		counted := make(chan error, 1)
+		go func() {
+			n, err := s.Store.AddFailure(ctx, a.Identifier)
+			if d := s.Limits.LockFor(n); err == nil && d > 0 {
+				err = s.Store.LockUntil(ctx, a.Identifier, now.Add(d))
 			}
+			counted <- err
+		}()
+		err := s.refuse(ctx, client, a, true, "wrong_password")
+		if cerr := <-counted; cerr != nil {
+			return SignedIn{}, wrap("login", cerr)
 		}
-		return SignedIn{}, s.refuse(ctx, client, a, true, "wrong_password")
+		return SignedIn{}, err
 	}
 
 	id, sess := sessions.New(a.Identifier, a.Space, a.CustomerNumber, a.SessionEpoch, now, s.Sessions)
@@ -109,17 +115,26 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 // refuse records a failed login for the client and, for a known account, in its
 // company's audit log; it returns ErrInvalidCredentials.
 func (s *Service) refuse(ctx context.Context, client string, a Account, known bool, reason string) error {
-	if err := s.Limiter.Record(ctx, ratelimit.ScopeLoginClient, client, s.Limits.LoginFailuresPerClient); err != nil {
-		return wrap("login", err)
-	}
+	// The audit entry is written while the client's counter is: one round trip, as for
+	// an unknown identifier, which has no entry.
+	audited := make(chan error, 1)
 	if known {
-		e, err := s.entry(ctx, a, a.Identifier, audit.ActionLoginFailed, a.Identifier, reason)
-		if err == nil {
-			err = s.Store.PutAudit(ctx, e)
-		}
-		if err != nil {
-			return wrap("login", err)
-		}
+		go func() {
+			e, err := s.entry(ctx, a, a.Identifier, audit.ActionLoginFailed, a.Identifier, reason)
+			if err == nil {
+				err = s.Store.PutAudit(ctx, e)
+			}
+			audited <- err
+		}()
+	} else {
+		audited <- nil
+	}
+	err := s.Limiter.Record(ctx, ratelimit.ScopeLoginClient, client, s.Limits.LoginFailuresPerClient)
+	if aerr := <-audited; err == nil {
+		err = aerr
+	}
+	if err != nil {
+		return wrap("login", err)
 	}
 	return ErrInvalidCredentials
 }

@@ -155,13 +155,23 @@ func (a Account) With(u Update) Account {
 	return a
 }
 
+// Hasher hashes and checks passwords; password.Hasher is the one that ships. Tests wrap it
+// to count verifications, which is what brute force costs.
+type Hasher interface {
+	Hash(pw string) (string, error)
+	Verify(phc, pw string) (ok bool, needsRehash bool, err error)
+	VerifyDummy(pw string)
+}
+
+var _ Hasher = password.Hasher{}
+
 // Service is the accounts' behaviour of SPEC §6: login, sessions, recovery, profile and
 // company user administration.
 type Service struct {
 	Store    Store
 	Limiter  ratelimit.Limiter
 	Limits   ratelimit.Limits
-	Hasher   password.Hasher
+	Hasher   Hasher
 	Sessions sessions.Policy
 	Now      func() time.Time
 	Log      *slog.Logger

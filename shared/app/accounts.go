@@ -26,11 +26,15 @@ func accountsService(st *dynamo.Store, o Options) *accounts.Service {
 	if o.Limits != nil {
 		limits = *o.Limits
 	}
+	var hasher accounts.Hasher = password.Hasher{Params: password.Default}
+	if o.Hasher != nil {
+		hasher = o.Hasher(hasher)
+	}
 	return &accounts.Service{
 		Store:    st,
 		Limiter:  ratelimit.Limiter{Counter: st, Now: o.Now},
 		Limits:   limits,
-		Hasher:   password.Hasher{Params: password.Default},
+		Hasher:   hasher,
 		Sessions: sessions.DefaultPolicy,
 		Now:      o.Now,
 		Log:      o.Log,

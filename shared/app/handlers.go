@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/efacture/efacture/shared/accounts"
 	"github.com/efacture/efacture/shared/apigw"
 	"github.com/efacture/efacture/shared/delivery"
 	"github.com/efacture/efacture/shared/dynamo"
@@ -29,6 +30,9 @@ type Options struct {
 	Limits *ratelimit.Limits
 	// ExportLimits bound exports; nil means SPEC §7's (exports.DefaultLimits).
 	ExportLimits *exports.Limits
+	// Hasher wraps the password hasher (argon2id with password.Default), so tests can
+	// count what each password check costs; nil keeps it as it is.
+	Hasher func(accounts.Hasher) accounts.Hasher
 }
 
 func (o Options) withDefaults(env Env) Options {

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"regexp"
 	"strings"
 )
 
@@ -34,10 +33,38 @@ type Parsed struct {
 	Errors []RowError
 }
 
-var (
-	numberPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._\-]{0,39}$`)
-	sirenPattern  = regexp.MustCompile(`^[0-9]{9}$`)
-)
+// Customer numbers and SIRENs are checked by loops, not regexps: every function links
+// this package, and compiling the patterns at each cold start cost more than all the
+// checks a container makes (docs/BENCHMARKS.md, R9).
+
+// validNumber reports whether s is a letter or digit followed by at most 39 letters,
+// digits, '.', '_' or '-' (ASCII).
+func validNumber(s string) bool {
+	if len(s) == 0 || len(s) > 40 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		alnum := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+		if !alnum && (i == 0 || c != '.' && c != '_' && c != '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// validSIREN reports whether s is 9 ASCII digits.
+func validSIREN(s string) bool {
+	if len(s) != 9 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // ParseCSV reads a referential with a header row, `,` or `;` separated, with or without BOM.
 // A file-level problem (no header, no customer_number column) is an error; line problems
@@ -162,10 +189,10 @@ func rowCustomer(f map[string]string) (Customer, string) {
 	if c.Number == "" {
 		return c, "customer_number is blank"
 	}
-	if !numberPattern.MatchString(c.Number) {
+	if !validNumber(c.Number) {
 		problems = append(problems, fmt.Sprintf("customer_number %q: letters, digits, '.', '_' or '-', at most 40", c.Number))
 	}
-	if c.SIREN != "" && !sirenPattern.MatchString(c.SIREN) {
+	if c.SIREN != "" && !validSIREN(c.SIREN) {
 		problems = append(problems, fmt.Sprintf("siren %q: want 9 digits", c.SIREN))
 	}
 	if c.Email != "" {

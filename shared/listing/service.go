@@ -114,8 +114,12 @@ func (s *Service) Download(ctx context.Context, c Caller, id string) (string, er
 	if err := s.Audit.PutAudit(ctx, audit.New(c.Company(), now, c.Identifier, audit.ActionDownload, d.Number, "", until)); err != nil {
 		return "", err
 	}
-	if err := s.Store.MarkDownloaded(ctx, c.Company(), sk, now); err != nil {
-		return "", err
+	// Only the first download records its time: the document just read says whether one
+	// did, which spares every later download a write.
+	if d.DownloadedAt == nil {
+		if err := s.Store.MarkDownloaded(ctx, c.Company(), sk, now); err != nil {
+			return "", err
+		}
 	}
 	return url, nil
 }

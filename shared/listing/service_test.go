@@ -167,6 +167,26 @@ func TestDownload(t *testing.T) {
 	}
 }
 
+// TestDownloadAlreadyDownloaded: a document whose first download is recorded is handed
+// out and audited again without another write of its downloadedAt.
+func TestDownloadAlreadyDownloaded(t *testing.T) {
+	first := now.Add(-24 * time.Hour)
+	d := doc("F-1", "2026-11-20", now.Add(time.Hour))
+	d.DownloadedAt = &first
+	st := newFakeStore(d)
+	clock := now
+	svc, p := newService(t, st, &clock)
+	if _, err := svc.Download(context.Background(), caller, d.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if len(p.calls) != 1 || len(st.audit) != 1 {
+		t.Errorf("got %d presigns and %d audit entries, want 1 and 1", len(p.calls), len(st.audit))
+	}
+	if got, ok := st.downloaded["acme#C001|"+d.SortKey()]; ok {
+		t.Errorf("got downloadedAt written again (%v), want no write", got)
+	}
+}
+
 func TestFollowLink(t *testing.T) {
 	live := doc("F-1", "2026-11-20", now.Add(48*time.Hour))
 	gone := doc("F-0", "2024-11-20", now.Add(time.Minute))

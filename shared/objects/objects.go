@@ -8,14 +8,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/encoding/httpbinding"
 
 	"github.com/efacture/efacture/shared/ingest"
 	"github.com/efacture/efacture/shared/spaces"
@@ -149,28 +154,86 @@ func (s *Store) ReadArchived(ctx context.Context, archiveKey string) ([]byte, er
 	return io.ReadAll(out.Body)
 }
 
-// Presigner signs archive downloads.
+// Presigner signs archive downloads. The SDK's presign runs a whole operation stack for
+// every URL, three quarters of its time (docs/BENCHMARKS.md, R6); here it runs once, to
+// learn where keys go in the bucket's URLs, and each download is then signed with the
+// SDK's SigV4 signer directly, which yields the same URL.
 type Presigner struct {
 	client  *s3.PresignClient
 	archive string
+	creds   aws.CredentialsProvider
+	region  string
+	signer  *v4.Signer
+
+	mu   sync.Mutex
+	base *url.URL // scheme, host and the escaped path before a key; nil until resolved
 }
 
 // NewPresigner returns a presigner for the archive bucket.
 func NewPresigner(client *s3.Client, archive string) *Presigner {
-	return &Presigner{client: s3.NewPresignClient(client), archive: archive}
+	o := client.Options()
+	return &Presigner{
+		client: s3.NewPresignClient(client), archive: archive, creds: o.Credentials, region: o.Region,
+		// S3 signs the path as sent: keys are escaped once, by the URL itself.
+		signer: v4.NewSigner(func(so *v4.SignerOptions) { so.DisableURIPathEscaping = true }),
+	}
+}
+
+// probeKey names no object; its presigned URL only shows where a key goes.
+const probeKey = "probe"
+
+// bucketURL resolves, once, the archive bucket's URL as the SDK builds it (endpoint,
+// path or virtual-host style).
+func (p *Presigner) bucketURL(ctx context.Context) (*url.URL, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.base != nil {
+		return p.base, nil
+	}
+	req, err := p.client.PresignGetObject(ctx, &s3.GetObjectInput{Bucket: &p.archive, Key: aws.String(probeKey)})
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	prefix, ok := strings.CutSuffix(u.EscapedPath(), "/"+probeKey)
+	if !ok {
+		return nil, fmt.Errorf("presign: unexpected URL shape %s://%s%s", u.Scheme, u.Host, u.EscapedPath())
+	}
+	p.base = &url.URL{Scheme: u.Scheme, Host: u.Host, RawPath: prefix + "/"}
+	if p.base.Path, err = url.PathUnescape(p.base.RawPath); err != nil {
+		return nil, err
+	}
+	return p.base, nil
 }
 
 // Download returns a GET URL valid for ttl that makes browsers save the file as filename.
 func (p *Presigner) Download(ctx context.Context, archiveKey, filename string, ttl time.Duration) (string, error) {
-	req, err := p.client.PresignGetObject(ctx, &s3.GetObjectInput{
-		Bucket: &p.archive, Key: &archiveKey,
-		ResponseContentType:        aws.String("application/pdf"),
-		ResponseContentDisposition: aws.String(ContentDisposition(filename)),
-	}, s3.WithPresignExpires(ttl))
+	base, err := p.bucketURL(ctx)
 	if err != nil {
 		return "", err
 	}
-	return req.URL, nil
+	creds, err := p.creds.Retrieve(ctx)
+	if err != nil {
+		return "", err
+	}
+	u := *base
+	u.Path += archiveKey
+	u.RawPath += httpbinding.EscapePath(archiveKey, false)
+	u.RawQuery = url.Values{
+		"X-Amz-Expires":                {strconv.FormatInt(int64(ttl/time.Second), 10)},
+		"response-content-disposition": {ContentDisposition(filename)},
+		"response-content-type":        {"application/pdf"},
+		"x-id":                         {"GetObject"},
+	}.Encode()
+	req := &http.Request{Method: http.MethodGet, URL: &u, Host: u.Host, Header: http.Header{}}
+	signed, _, err := p.signer.PresignHTTP(ctx, creds, req, "UNSIGNED-PAYLOAD", "s3", p.region, time.Now())
+	if err != nil {
+		return "", err
+	}
+	return signed, nil
 }
 
 // ContentDisposition is an attachment disposition with an ASCII fallback and the RFC 5987

@@ -34,7 +34,14 @@ func WellFormed(s string) bool {
 	if len(s) != 22 {
 		return false
 	}
-	_, err := base64.RawURLEncoding.DecodeString(s)
+	// The decoder skips CR and LF, so the alphabet is checked byte by byte first.
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	_, err := base64.RawURLEncoding.Strict().DecodeString(s)
 	return err == nil
 }
 

@@ -63,6 +63,12 @@ type Options struct {
 	// batch, doubling with each further one (at most 30 s); by default
 	// 500 ms.
 	RetryDelay time.Duration
+	// RollbackWindow is how many records per shard each stream reader
+	// re-reads at every poll to notice moto's rollbacks; 0 means 200, a
+	// negative value turns the re-reading off. Re-reading costs moto about
+	// 4 ms a record, so a long run on an emulator patched not to rewrite its
+	// streams (infra/soak/motofix) turns it off.
+	RollbackWindow int
 	// Configure, when set, adjusts the options each function is built with
 	// (thresholds, clock, logger) before its constructor runs.
 	Configure func(functionID string, o *app.Options)
@@ -264,7 +270,12 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 				ln.Close()
 				return fmt.Errorf("%s: stream of %s: %v", id, src.TableID, err)
 			}
-			reader.DetectRollbacks(rollbackWindow)
+			switch {
+			case r.opts.RollbackWindow == 0:
+				reader.DetectRollbacks(rollbackWindow)
+			case r.opts.RollbackWindow > 0:
+				reader.DetectRollbacks(r.opts.RollbackWindow)
+			}
 			p := &streamPoller{r: r, fn: fn, src: src, streamARN: arn, reader: reader,
 				pending: map[string][]events.DynamoDBEventRecord{}, swept: &sweptKeys{}}
 			if src.OnFailureQueueID != "" {

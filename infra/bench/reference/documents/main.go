@@ -1,0 +1,49 @@
+// Command documents is the size yardstick of the documents function
+// (docs/BENCHMARKS.md, R8): aws-lambda-go, the SDK's default configuration, the signing
+// secret read at start, and the DynamoDB, S3 presign and SQS operations the function
+// issues, and none of the project's code.
+package main
+
+import (
+	"context"
+	"log"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/efacture/efacture/infra/bench/reference/sdkops"
+)
+
+func main() {
+	ctx := context.Background()
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := sdkops.Secret(ctx, secretsmanager.NewFromConfig(cfg), os.Getenv("SIGNING_SECRET_ARN")); err != nil {
+		log.Fatal(err)
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	presign := s3.NewPresignClient(s3.NewFromConfig(cfg))
+	queue := sqs.NewFromConfig(cfg)
+	table, bucket, queueURL := os.Getenv("DOCUMENTS_TABLE"), os.Getenv("ARCHIVE_BUCKET"), os.Getenv("EXPORTS_QUEUE_URL")
+	lambda.Start(func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if err := sdkops.DynamoDB(ctx, db, table, ev.RawPath); err != nil {
+			return events.APIGatewayV2HTTPResponse{StatusCode: 500}, nil
+		}
+		if err := sdkops.Enqueue(ctx, queue, queueURL, ev.RawPath); err != nil {
+			return events.APIGatewayV2HTTPResponse{StatusCode: 500}, nil
+		}
+		url, err := sdkops.Presign(ctx, presign, bucket, ev.RawPath)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{StatusCode: 500}, nil
+		}
+		return events.APIGatewayV2HTTPResponse{StatusCode: 302, Headers: map[string]string{"Location": url}}, nil
+	})
+}
