@@ -74,6 +74,24 @@ func TestClientLimit(t *testing.T) {
 	p.client().login(t, a.identifier, a.password)
 }
 
+// TestForwardedForSpoofing: a client that claims another address in X-Forwarded-For at
+// each attempt is still counted as itself, so its 21st failure gets 429 too.
+func TestForwardedForSpoofing(t *testing.T) {
+	w := theWorld(t)
+	c := w.p.client()
+	for i := 1; i <= limits.LoginFailuresPerClient.Max+1; i++ {
+		c.forwardedFor = fmt.Sprintf("198.51.100.%d", i)
+		got := c.send(t, http.MethodPost, "/api/auth/login", loginBody(fmt.Sprintf("spoof.%02d@example.test", i), wrongPassword))
+		want := http.StatusUnauthorized
+		if i > limits.LoginFailuresPerClient.Max {
+			want = http.StatusTooManyRequests
+		}
+		if got.status != want {
+			t.Fatalf("failure %d claiming %s: got %s, want %d", i, c.forwardedFor, got, want)
+		}
+	}
+}
+
 // TestSprayCost: spraying 200 identifiers from one client costs at most 20
 // password-hash verifications; the rest are refused before any hashing.
 func TestSprayCost(t *testing.T) {

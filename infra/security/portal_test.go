@@ -193,6 +193,8 @@ type client struct {
 	hc      *http.Client
 	mu      sync.Mutex
 	session string
+	// forwardedFor, when set, is sent as X-Forwarded-For: what a client may claim.
+	forwardedFor string
 }
 
 func (c *client) cookie() string {
@@ -271,6 +273,9 @@ func (c *client) send(t testing.TB, method, path string, body any) response {
 	}
 	if id := c.cookie(); id != "" {
 		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: id})
+	}
+	if c.forwardedFor != "" {
+		req.Header.Set("X-Forwarded-For", c.forwardedFor)
 	}
 	res, err := c.hc.Do(req)
 	if err != nil {
