@@ -1,5 +1,5 @@
 // Command load drives the local portal with concurrent browser sessions from loopback
-// (issue 9, docs/SECURITY.md): each signs in, reads its profile, lists and pages its
+// (docs/SECURITY.md): each signs in, reads its profile, lists and pages its
 // documents, searches by number, downloads two and fetches one from the archive, and
 // signs out, again and again. It prints the throughput, error rate and latency of each
 // route as a Markdown table, and exits 1 on any 5xx or transport error.
