@@ -1,5 +1,5 @@
 // Command soak files a thousand documents through the local portal while its
-// dependencies fail, then counts what came out (issue 9, docs/SECURITY.md): every S3
+// dependencies fail, then counts what came out (docs/SECURITY.md): every S3
 // event is delivered twice in random order, the emulator is paused (SIGSTOP) for 30 s,
 // SES fails for two minutes behind a loopback fault proxy, and the ingest handler
 // crashes mid-batch five times. It prints one line, and exits 1 when a document is lost

@@ -67,7 +67,7 @@ type report struct {
 	problems []string
 }
 
-// line is the soak's one line of output (issue 9).
+// line is the soak's one line of output.
 func (r report) line() string {
 	return fmt.Sprintf("documents: %d dropped, %d archived, %d rejected, %d lost, %d duplicated; mails: %d due, %d sent, %d dead-lettered, %d lost, %d duplicated",
 		r.dropped, r.archived, r.rejected, r.docsLost, r.docsDuplicated, r.due, r.sent, r.dead, r.mailsLost, r.mailsDuplicated)
