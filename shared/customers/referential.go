@@ -37,9 +37,10 @@ type Parsed struct {
 // this package, and compiling the patterns at each cold start cost more than all the
 // checks a container makes (docs/BENCHMARKS.md, R9).
 
-// validNumber reports whether s is a letter or digit followed by at most 39 letters,
-// digits, '.', '_' or '-' (ASCII).
-func validNumber(s string) bool {
+// ValidNumber reports whether s can be a customer number: a letter or digit followed by
+// at most 39 letters, digits, '.', '_' or '-' (ASCII). Ingestion checks billing's
+// customer-number metadata against the same rule.
+func ValidNumber(s string) bool {
 	if len(s) == 0 || len(s) > 40 {
 		return false
 	}
@@ -189,7 +190,7 @@ func rowCustomer(f map[string]string) (Customer, string) {
 	if c.Number == "" {
 		return c, "customer_number is blank"
 	}
-	if !validNumber(c.Number) {
+	if !ValidNumber(c.Number) {
 		problems = append(problems, fmt.Sprintf("customer_number %q: letters, digits, '.', '_' or '-', at most 40", c.Number))
 	}
 	if c.SIREN != "" && !validSIREN(c.SIREN) {

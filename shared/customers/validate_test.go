@@ -29,8 +29,8 @@ func TestValidNumberAndSIREN(t *testing.T) {
 		cases = append(cases, string(b))
 	}
 	for _, s := range cases {
-		if got, want := validNumber(s), numberPattern.MatchString(s); got != want {
-			t.Errorf("validNumber(%q): got %v, want %v", s, got, want)
+		if got, want := ValidNumber(s), numberPattern.MatchString(s); got != want {
+			t.Errorf("ValidNumber(%q): got %v, want %v", s, got, want)
 		}
 		if got, want := validSIREN(s), sirenPattern.MatchString(s); got != want {
 			t.Errorf("validSIREN(%q): got %v, want %v", s, got, want)

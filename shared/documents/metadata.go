@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/efacture/efacture/shared/customers"
 )
 
 // Metadata keys billing sets on each PDF (S3 user metadata, lower-case).
@@ -49,21 +51,6 @@ func validNumber(s string) bool {
 		n++
 	}
 	return n >= 1 && n <= 64
-}
-
-// validCustomer: an ASCII letter or digit, then up to 39 ASCII letters, digits or . _ -.
-func validCustomer(s string) bool {
-	if len(s) == 0 || len(s) > 40 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		alnum := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-		if !alnum && (i == 0 || (c != '.' && c != '_' && c != '-')) {
-			return false
-		}
-	}
-	return true
 }
 
 func validCurrency(s string) bool {
@@ -122,7 +109,7 @@ func ParseMetadata(meta map[string]string) (Fields, error) {
 			strings.Join(missing, ", "))
 	}
 	var bad []string
-	if !validCustomer(f.CustomerNumber) {
+	if !customers.ValidNumber(f.CustomerNumber) {
 		bad = append(bad, MetaCustomer)
 	}
 	if !validNumber(f.Number) {
