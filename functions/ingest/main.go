@@ -3,7 +3,7 @@ package main
 
 import (
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/facturx"
+	"github.com/efacture/efacture/shared/pdf/facturx"
 )
 
 func main() { app.Start(app.IngestFunction(facturx.ReadForIngest)) }

@@ -28,19 +28,20 @@ import (
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/efacture/efacture/infra/bench"
-	"github.com/efacture/efacture/shared/accounts"
-	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/customers"
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/facturx"
-	"github.com/efacture/efacture/shared/listing"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/objects"
-	"github.com/efacture/efacture/shared/password"
-	"github.com/efacture/efacture/shared/ratelimit"
-	"github.com/efacture/efacture/shared/samplepdf"
-	"github.com/efacture/efacture/shared/tokens"
+	"github.com/efacture/efacture/shared/aws/objects"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/tokens"
+	"github.com/efacture/efacture/shared/pdf/facturx"
+	"github.com/efacture/efacture/shared/service/listing"
+	"github.com/efacture/efacture/shared/transport/apigw"
 )
 
 // arm is one side of an interleaved comparison: the code under test, or its floor.
@@ -373,7 +374,7 @@ func (w *world) sqsEvent(b *testing.B, key string) events.SQSEvent {
 		EventVersion: "2.1", EventSource: "aws:s3", AWSRegion: localaws.Region, EventName: "ObjectCreated:Put",
 		S3: events.S3Entity{
 			Bucket: events.S3Bucket{Name: w.envs["IngestFunction"].InboxBucket},
-			Object: events.S3Object{Key: localaws.EncodeS3EventKey(key), Size: 1},
+			Object: events.S3Object{Key: eventsource.EncodeS3EventKey(key), Size: 1},
 		},
 	}}
 	body, err := json.Marshal(ev)

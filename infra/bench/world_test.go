@@ -24,17 +24,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efacture/efacture/infra/bench"
-	"github.com/efacture/efacture/shared/accounts"
-	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/audit"
-	"github.com/efacture/efacture/shared/customers"
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/password"
-	"github.com/efacture/efacture/shared/sessions"
-	"github.com/efacture/efacture/shared/spaces"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/sessions"
+	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/transport/apigw"
 )
 
 // spaceID is the benchmarks' space; its defaults keep documents 24 months.

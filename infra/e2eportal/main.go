@@ -43,10 +43,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
+	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/samplepdf"
 )
 
 func main() {

@@ -22,8 +22,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
-	"github.com/efacture/efacture/shared/localaws"
 )
 
 // stackName names the resources, so that a reused emulator keeps one stack

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/efacture/efacture/shared/httpapi"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // row is one route with one id swapped for another actor's, and the answer each kind of

@@ -22,12 +22,12 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
-	"github.com/efacture/efacture/shared/accounts"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/ratelimit"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // limits are the suite's thresholds (SPEC §6 lets tests set their own): 5 failures per

@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/samplepdf"
+	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/infra/local/samplepdf"
 )
 
 // Roles of the matrix's callers.

@@ -10,7 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // faultProxy stands on loopback between the mailer and the SES emulator. Healthy, it

@@ -29,14 +29,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
+	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/delivery"
-	"github.com/efacture/efacture/shared/digest"
-	"github.com/efacture/efacture/shared/facturx"
-	"github.com/efacture/efacture/shared/ingest"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/samplepdf"
+	"github.com/efacture/efacture/shared/pdf/facturx"
+	"github.com/efacture/efacture/shared/service/delivery"
+	"github.com/efacture/efacture/shared/service/digest"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // config is one soak: how much to drop and which faults to inject when.

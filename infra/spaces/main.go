@@ -12,7 +12,7 @@ import (
 	"os"
 
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/dynamo"
+	"github.com/efacture/efacture/shared/aws/dynamo"
 )
 
 func main() {

@@ -10,14 +10,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
-	"github.com/efacture/efacture/shared/accounts"
-	"github.com/efacture/efacture/shared/apigw"
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/password"
-	"github.com/efacture/efacture/shared/ratelimit"
-	"github.com/efacture/efacture/shared/sessions"
-	"github.com/efacture/efacture/shared/signing"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/sessions"
+	"github.com/efacture/efacture/shared/domain/signing"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // accountsService is the accounts' behaviour on the DynamoDB store.

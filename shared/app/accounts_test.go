@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/password"
-	"github.com/efacture/efacture/shared/ratelimit"
-	"github.com/efacture/efacture/shared/spaces"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 const durandReferential = "customer_number;company_name;siren;email;notification;delivery;language\n" +

@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 
-	"github.com/efacture/efacture/shared/digest"
+	"github.com/efacture/efacture/shared/service/digest"
 )
 
 // DigestService is the digest's service on real adapters.

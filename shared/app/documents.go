@@ -16,14 +16,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/efacture/efacture/shared/apigw"
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/exports"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/listing"
-	"github.com/efacture/efacture/shared/objects"
-	"github.com/efacture/efacture/shared/purge"
-	"github.com/efacture/efacture/shared/ratelimit"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/objects"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/service/exports"
+	"github.com/efacture/efacture/shared/service/listing"
+	"github.com/efacture/efacture/shared/service/purge"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // DocumentsHTTP is the documents function's routes as an http.Handler: listing,

@@ -23,17 +23,18 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go/middleware"
 
-	"github.com/efacture/efacture/shared/accounts"
+	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/audit"
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/exports"
-	"github.com/efacture/efacture/shared/ingest"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/samplepdf"
-	"github.com/efacture/efacture/shared/sessions"
-	"github.com/efacture/efacture/shared/tokens"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/sessions"
+	"github.com/efacture/efacture/shared/domain/tokens"
+	"github.com/efacture/efacture/shared/service/exports"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // docsCalls counts DynamoDB calls by operation, through the SDK's middleware, so the
@@ -659,7 +660,7 @@ func (f *docsFixture) runExports() {
 		if len(out.Messages) == 0 {
 			return
 		}
-		msg := localaws.NormalizeSQSMessage(out.Messages[0], f.aws.Stack.QueueARN("ExportsQueue"))
+		msg := eventsource.NormalizeSQSMessage(out.Messages[0], f.aws.Stack.QueueARN("ExportsQueue"))
 		resp, err := app.Exports(f.exports)(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}})
 		if err != nil || len(resp.BatchItemFailures) > 0 {
 			f.t.Fatalf("exports function: %v %+v", err, resp)
@@ -858,7 +859,7 @@ func docsCSV(t *testing.T, b []byte) [][]string {
 func TestPurgeOnTTLDeletion(t *testing.T) {
 	f := newDocsFixture(t)
 	ctx := context.Background()
-	stream := localaws.NewStreamReader(f.aws.Streams, f.aws.Stack.StreamARN("DocumentsTable"))
+	stream := eventsource.NewStreamReader(f.aws.Streams, f.aws.Stack.StreamARN("DocumentsTable"))
 	src := f.aws.Stack.Functions()["PurgeFunction"].Streams
 	if len(src) != 1 || src[0].TableID != "DocumentsTable" || len(src[0].Filters) != 1 {
 		t.Fatalf("got PurgeFunction stream sources %+v, want one filtered source on DocumentsTable", src)
@@ -873,7 +874,7 @@ func TestPurgeOnTTLDeletion(t *testing.T) {
 	}
 	drain()
 	delivered := func(r events.DynamoDBEventRecord) bool {
-		ok, err := localaws.MatchFilter(src[0].Filters[0], r)
+		ok, err := eventsource.MatchFilter(src[0].Filters[0], r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/shared/domain/documents"
 )
 
 // TestAwkwardInput drops what billing may get wrong, plus keys billing may legitimately use.

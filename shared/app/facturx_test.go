@@ -3,8 +3,8 @@ package app_test
 import (
 	"testing"
 
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/samplepdf"
+	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/shared/domain/documents"
 )
 
 // TestFacturXCrossCheck drops Factur-X invoices through the real inbox: the XML's fields

@@ -9,16 +9,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/efacture/efacture/shared/accounts"
-	"github.com/efacture/efacture/shared/apigw"
-	"github.com/efacture/efacture/shared/delivery"
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/exports"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/ingest"
-	"github.com/efacture/efacture/shared/objects"
-	"github.com/efacture/efacture/shared/ratelimit"
-	"github.com/efacture/efacture/shared/sesmail"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/objects"
+	"github.com/efacture/efacture/shared/aws/sesmail"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/service/delivery"
+	"github.com/efacture/efacture/shared/service/exports"
+	"github.com/efacture/efacture/shared/service/ingest"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // Options are what differs between Lambda, the local runner and tests.

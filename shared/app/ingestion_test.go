@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/efacture/efacture/shared/ingest"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // failingStore fails the filing transaction once: a crash between the archive copy and

@@ -9,9 +9,10 @@ import (
 // Domain packages decide; they must stay free of the AWS SDK and the Lambda runtime so
 // they are testable without an emulator and cheap to link.
 var domainPackages = []string{
-	"accounts", "audit", "customers", "delivery", "digest", "documents", "exports", "httpapi", "httpctx",
-	"ingest", "listing", "mail", "mailevents", "outbox", "password", "purge", "ratelimit", "sessions",
-	"signing", "spaces", "tokens",
+	"domain/accounts", "domain/audit", "domain/customers", "domain/documents", "domain/mail", "domain/outbox",
+	"domain/password", "domain/ratelimit", "domain/sessions", "domain/signing", "domain/spaces", "domain/tokens",
+	"service/delivery", "service/digest", "service/exports", "service/ingest", "service/listing",
+	"service/mailevents", "service/purge", "transport/httpapi", "transport/httpctx",
 }
 
 func TestDomainPackagesImportNoAWS(t *testing.T) {

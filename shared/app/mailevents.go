@@ -6,8 +6,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/efacture/efacture/shared/customers"
-	"github.com/efacture/efacture/shared/mailevents"
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/service/mailevents"
 )
 
 // MailEvents is the mail-events function's handler: SES bounce and complaint events,

@@ -16,11 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
+	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/delivery"
-	"github.com/efacture/efacture/shared/facturx"
-	"github.com/efacture/efacture/shared/ingest"
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/shared/pdf/facturx"
+	"github.com/efacture/efacture/shared/service/delivery"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // pipeline is the walking skeleton on real emulators: the functions' handlers fed the way
@@ -32,7 +33,7 @@ type pipeline struct {
 	clients app.Clients
 	ingest  *ingest.Service
 	mailer  *delivery.Service
-	streams *localaws.StreamReader
+	streams *eventsource.StreamReader
 	now     time.Time
 }
 
@@ -48,7 +49,7 @@ func newPipeline(t testing.TB) *pipeline {
 	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}}
 	p.ingest = app.IngestService(env, p.clients, facturx.ReadForIngest, opts)
 	p.mailer = app.DeliveryService(env, p.clients, opts)
-	p.streams = localaws.NewStreamReader(le.Streams, le.Stack.StreamARN("OutboxTable"))
+	p.streams = eventsource.NewStreamReader(le.Streams, le.Stack.StreamARN("OutboxTable"))
 	p.streams.DetectRollbacks(200) // moto reuses sequence numbers after a failed transaction
 	if _, err := app.ApplySpaces(context.Background(), app.Store(env, p.clients, opts), "testdata/spaces.json"); err != nil {
 		t.Fatal(err)
@@ -85,7 +86,7 @@ func (p *pipeline) receive() []events.SQSMessage {
 			return msgs
 		}
 		for _, m := range out.Messages {
-			msgs = append(msgs, localaws.NormalizeSQSMessage(m, p.aws.Stack.QueueARN("IngestQueue")))
+			msgs = append(msgs, eventsource.NormalizeSQSMessage(m, p.aws.Stack.QueueARN("IngestQueue")))
 		}
 	}
 }

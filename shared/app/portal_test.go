@@ -21,11 +21,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/ratelimit"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // portalOrigin is PortalBaseUrl as localaws provisions it.

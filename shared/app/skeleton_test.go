@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/efacture/efacture/shared/documents"
-	"github.com/efacture/efacture/shared/ingest"
-	"github.com/efacture/efacture/shared/localaws"
-	"github.com/efacture/efacture/shared/samplepdf"
+	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 const referential = "\ufeffcustomer_number;company_name;siren;email;notification;delivery;language\n" +

@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/efacture/efacture/shared/dynamo"
-	"github.com/efacture/efacture/shared/spaces"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
 // ApplySpaces validates a spaces file and stores every space in it (docs/SPACES.md).

@@ -8,9 +8,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/efacture/efacture/shared/apigw"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/ingest"
+	"github.com/efacture/efacture/shared/service/ingest"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // Constructor builds a function's Lambda handler, the value lambda.Start takes, from its

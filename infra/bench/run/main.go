@@ -20,7 +20,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/infra/bench"
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // benchstatVersion pins golang.org/x/perf's benchstat, run with go run pkg@version so the

@@ -15,8 +15,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/efacture/efacture/shared/apigw"
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/shared/transport/apigw"
 )
 
 // maxRequestBody is API Gateway's payload limit.

@@ -14,8 +14,8 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/samplepdf"
 )
 
 // DemoDir holds the demo's spaces file and referentials, relative to the

@@ -14,10 +14,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/facturx"
-	"github.com/efacture/efacture/shared/httpapi"
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/shared/pdf/facturx"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // Functions maps every function of template.yaml to the constructor its

@@ -24,7 +24,7 @@ import (
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // demoActivations are the registered admins the demo must activate: every

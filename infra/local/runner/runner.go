@@ -26,8 +26,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/localaws"
 )
 
 // Options configure Start. The zero value runs the repository's template
@@ -265,7 +266,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 		}
 		for _, src := range fn.def.Streams {
 			arn := stack.StreamARN(src.TableID)
-			reader, err := localaws.NewStreamReaderAt(r.AWS.Streams, arn, src.StartingPosition)
+			reader, err := eventsource.NewStreamReaderAt(r.AWS.Streams, arn, src.StartingPosition)
 			if arn == "" || err != nil {
 				ln.Close()
 				return fmt.Errorf("%s: stream of %s: %v", id, src.TableID, err)
@@ -331,7 +332,7 @@ func (r *Runner) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 }
 
 // rollbackWindow is how many records per shard a stream reader re-reads to
-// notice moto's rollbacks (see localaws.StreamReader.DetectRollbacks).
+// notice moto's rollbacks (see eventsource.StreamReader.DetectRollbacks).
 const rollbackWindow = 200
 
 // closeWait bounds how long Close waits for invocations in flight.

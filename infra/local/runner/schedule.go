@@ -12,7 +12,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // ErrNoSchedule is returned by FireSchedules when the template has no

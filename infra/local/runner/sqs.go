@@ -10,7 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
-	"github.com/efacture/efacture/shared/localaws"
+	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // sqsPoller plays an SQS event source mapping: it long-polls the queue,
@@ -54,7 +55,7 @@ func (p *sqsPoller) run(ctx context.Context) {
 func (p *sqsPoller) deliver(ctx context.Context, msgs []sqstypes.Message) {
 	ev := events.SQSEvent{Records: make([]events.SQSMessage, 0, len(msgs))}
 	for _, m := range msgs {
-		ev.Records = append(ev.Records, localaws.NormalizeSQSMessage(m, p.queueARN))
+		ev.Records = append(ev.Records, eventsource.NormalizeSQSMessage(m, p.queueARN))
 	}
 	payload, err := json.Marshal(ev)
 	if err != nil {

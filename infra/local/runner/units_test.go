@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/localaws"
 )
 
 func TestCheckRegistry(t *testing.T) {

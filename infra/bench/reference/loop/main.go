@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/efacture/efacture/shared/apigw"
+	"github.com/efacture/efacture/shared/transport/apigw"
 )
 
 func main() {

@@ -1,0 +1,109 @@
+package dynamo
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/documents"
+)
+
+type customerItem struct {
+	Space           string    `dynamodbav:"space"`
+	CustomerNumber  string    `dynamodbav:"customerNumber"`
+	CompanyName     string    `dynamodbav:"companyName,omitempty"`
+	SIREN           string    `dynamodbav:"siren,omitempty"`
+	Email           string    `dynamodbav:"email,omitempty"`
+	Notification    string    `dynamodbav:"notification,omitempty"`
+	Delivery        string    `dynamodbav:"delivery,omitempty"`
+	Language        string    `dynamodbav:"language,omitempty"`
+	MailStatus      string    `dynamodbav:"mailStatus,omitempty"`
+	AdminEmail      string    `dynamodbav:"adminEmail,omitempty"`
+	AdminIdentifier string    `dynamodbav:"adminIdentifier,omitempty"`
+	UpdatedAt       time.Time `dynamodbav:"updatedAt"`
+}
+
+func customerPK(space, number string) string { return "CUST#" + documents.Company(space, number) }
+
+// Customer returns a customer, or customers.ErrNotFound.
+func (s *Store) Customer(ctx context.Context, space, number string) (customers.Customer, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName: &s.tables.Main, Key: key(customerPK(space, number), "CUST"), ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return customers.Customer{}, fmt.Errorf("get customer: %w", err)
+	}
+	if out.Item == nil {
+		return customers.Customer{}, customers.ErrNotFound
+	}
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+		return customers.Customer{}, err
+	}
+	return customers.Customer{
+		Space: it.Space, Number: it.CustomerNumber, CompanyName: it.CompanyName, SIREN: it.SIREN,
+		Email: it.Email, Notification: it.Notification, Delivery: it.Delivery, Language: it.Language,
+		MailStatus: it.MailStatus, AdminEmail: it.AdminEmail, AdminID: it.AdminIdentifier, UpdatedAt: it.UpdatedAt,
+	}, nil
+}
+
+// ApplyCustomer upserts the referential's fields; blank values remove the attribute and
+// the ingestion-owned fields (admin, mail status) are left alone.
+func (s *Store) ApplyCustomer(ctx context.Context, c customers.Customer, now time.Time) error {
+	fields := []struct{ name, val string }{
+		{"space", c.Space}, {"customerNumber", c.Number}, {"companyName", c.CompanyName},
+		{"siren", c.SIREN}, {"email", c.Email}, {"notification", c.Notification},
+		{"delivery", c.Delivery}, {"language", c.Language},
+		{"updatedAt", now.UTC().Format(time.RFC3339Nano)},
+	}
+	var set, remove []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	for i, f := range fields {
+		n := fmt.Sprintf("#f%d", i)
+		names[n] = f.name
+		if f.val == "" {
+			remove = append(remove, n)
+			continue
+		}
+		v := fmt.Sprintf(":v%d", i)
+		values[v] = str(f.val)
+		set = append(set, n+" = "+v)
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key(customerPK(c.Space, c.Number), "CUST"),
+		UpdateExpression: &expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return fmt.Errorf("apply customer %s: %w", c.Number, err)
+	}
+	return nil
+}
+
+// SetMailStatus records what SES said of a customer's registered address; the customer
+// must exist, so a stray event never creates one.
+func (s *Store) SetMailStatus(ctx context.Context, company, status string, at time.Time) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key("CUST#"+company, "CUST"),
+		UpdateExpression:    aws.String("SET mailStatus = :s, mailStatusAt = :at"),
+		ConditionExpression: aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":s": str(status), ":at": str(at.UTC().Format(time.RFC3339)),
+		},
+	})
+	if conditionFailed(err) {
+		return customers.ErrNotFound
+	}
+	return err
+}

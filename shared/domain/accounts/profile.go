@@ -1,0 +1,113 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+
+	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/sessions"
+)
+
+// Profile is an account with the names of its company and space, as the portal shows it.
+type Profile struct {
+	Account     Account
+	CompanyName string
+	SpaceName   string
+}
+
+// Describe returns a's profile.
+func (s *Service) Describe(ctx context.Context, a Account) (Profile, error) {
+	sp, err := s.Store.Space(ctx, a.Space)
+	if err != nil {
+		return Profile{}, wrap("describe", err)
+	}
+	p := Profile{Account: a, SpaceName: sp.Name}
+	c, err := s.Store.Customer(ctx, a.Space, a.CustomerNumber)
+	switch {
+	case err == nil:
+		p.CompanyName = c.CompanyName
+	case !errors.Is(err, customers.ErrNotFound):
+		return Profile{}, wrap("describe", err)
+	}
+	return p, nil
+}
+
+// SetPreferences changes the display history and language of the signed-in account a; a
+// nil value is left alone. It returns an *InvalidError for a value out of range and
+// ErrUnauthenticated when the session ended meanwhile.
+func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *int, language *string) (Account, error) {
+	if err := checkPreferences(historyMonths, language); err != nil {
+		return Account{}, err
+	}
+	if historyMonths == nil && language == nil {
+		return a, nil
+	}
+	u := Update{
+		Identifier: a.Identifier, Epoch: &a.SessionEpoch, MustBeActive: true,
+		Set: Fields{HistoryMonths: historyMonths, Language: language},
+	}
+	switch err := s.Store.Apply(ctx, u); {
+	case errors.Is(err, ErrConflict):
+		return Account{}, ErrUnauthenticated
+	case err != nil:
+		return Account{}, wrap("preferences", err)
+	}
+	return a.With(u), nil
+}
+
+// ChangePassword changes the signed-in account's own password (SPEC §6.5). The caller's
+// session goes on under a new id; every other session of the account ends. It returns
+// ErrWrongPassword, password.ErrMismatch, a *password.PolicyError, ErrTooManyRequests when
+// the client failed too often, or ErrUnauthenticated when the session ended meanwhile.
+func (s *Service) ChangePassword(ctx context.Context, client string, a Account, sess sessions.Session, current, pw, confirmation string) (string, sessions.Session, error) {
+	lim := s.Limits.LoginFailuresPerClient
+	spent, err := s.Limiter.Spent(ctx, ratelimit.ScopeLoginClient, client, lim)
+	if err != nil {
+		return "", sessions.Session{}, wrap("change password", err)
+	}
+	if spent {
+		return "", sessions.Session{}, ErrTooManyRequests
+	}
+	ok := false
+	if a.PasswordHash != "" {
+		ok, _, _ = s.Hasher.Verify(a.PasswordHash, current)
+	} else {
+		s.Hasher.VerifyDummy(current)
+	}
+	if !ok {
+		// A stolen session must not make guessing the password cheaper than a login.
+		if err := s.Limiter.Record(ctx, ratelimit.ScopeLoginClient, client, lim); err != nil {
+			return "", sessions.Session{}, wrap("change password", err)
+		}
+		return "", sessions.Session{}, ErrWrongPassword
+	}
+	if err := password.Check(pw, confirmation, a.Identifier); err != nil {
+		return "", sessions.Session{}, err
+	}
+	hash, err := s.Hasher.Hash(pw)
+	if err != nil {
+		return "", sessions.Session{}, wrap("change password", err)
+	}
+	now := s.Now()
+	id, renewed := sess.Renew(a.SessionEpoch+1, now)
+	u := Update{
+		Identifier: a.Identifier, Epoch: &a.SessionEpoch, MustBeActive: true, PasswordHash: hash,
+		ResetFailures: true, EndSessions: true, EndSession: sess.Hash, StartSession: &renewed,
+		Mails: passwordChangedMail(a, now),
+	}
+	e, err := s.entry(ctx, a, a.Identifier, audit.ActionPasswordChanged, a.Identifier, "")
+	if err != nil {
+		return "", sessions.Session{}, wrap("change password", err)
+	}
+	u.Audit = []audit.Entry{e}
+	switch err := s.Store.Apply(ctx, u); {
+	case errors.Is(err, ErrConflict):
+		return "", sessions.Session{}, ErrUnauthenticated
+	case err != nil:
+		return "", sessions.Session{}, wrap("change password", err)
+	}
+	return id, renewed, nil
+}

@@ -1,0 +1,420 @@
+// Package exports builds what a customer downloads in bulk (SPEC §7): a ZIP of selected
+// PDFs with a CSV index, or a CSV of a listing, made asynchronously and kept 24 hours.
+package exports
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/service/listing"
+)
+
+// Formats.
+const (
+	FormatZIP = "zip"
+	FormatCSV = "csv"
+)
+
+// Statuses.
+const (
+	StatusPending = "pending"
+	StatusReady   = "ready"
+	StatusFailed  = "failed"
+)
+
+// Errors of the service.
+var (
+	// ErrInvalid wraps a malformed request (a 400).
+	ErrInvalid = errors.New("invalid export request")
+	// ErrTooLarge is a request beyond Limits (a 413).
+	ErrTooLarge = errors.New("export too large")
+	// ErrNotFound is an export that does not exist, belongs to another company or has
+	// expired (a 404).
+	ErrNotFound = errors.New("export not found")
+)
+
+// Lifetime is how long an export stays downloadable; the archive bucket's lifecycle rule
+// on exports/ removes the file after it.
+const Lifetime = 24 * time.Hour
+
+// LinkTTL bounds each presigned URL of a ready export; the client asks again for a fresh one.
+const LinkTTL = 5 * time.Minute
+
+// Limits bound one export (SPEC §7).
+type Limits struct {
+	MaxDocuments int   // per ZIP, and ids per request
+	MaxZIPBytes  int64 // sum of the PDFs in a ZIP
+	MaxRows      int   // per CSV
+}
+
+// DefaultLimits are SPEC §7's.
+func DefaultLimits() Limits {
+	return Limits{MaxDocuments: 500, MaxZIPBytes: 500 << 20, MaxRows: 100_000}
+}
+
+// Request is what a client asks for: either ids, or a period with an optional type.
+type Request struct {
+	IDs    []string `json:"ids,omitempty"`
+	From   string   `json:"from,omitempty"`
+	To     string   `json:"to,omitempty"`
+	Type   string   `json:"type,omitempty"`
+	Format string   `json:"format"`
+}
+
+// Selection is a validated request: sort keys of the caller's company, or a window.
+type Selection struct {
+	SortKeys []string       // in the caller's order; empty for a period
+	Window   listing.Window // for a period
+	Type     string         // for a period, "" for every type
+}
+
+// Export is one requested export.
+type Export struct {
+	ID             string
+	Space          string
+	CustomerNumber string
+	Identifier     string // who asked
+	Language       string
+	Format         string
+	Selection      Selection
+	Status         string
+	Key            string // the file in the archive bucket, once ready
+	Documents      int    // how many documents it holds
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// Company is the export's company key.
+func (e Export) Company() string { return documents.Company(e.Space, e.CustomerNumber) }
+
+// ObjectKey is where the export's file goes in the archive bucket, under the prefix the
+// lifecycle rule expires.
+func (e Export) ObjectKey() string {
+	return "exports/" + e.Space + "/" + e.CustomerNumber + "/" + e.ID + "." + e.Format
+}
+
+// ContentType is the export file's media type.
+func (e Export) ContentType() string {
+	if e.Format == FormatZIP {
+		return "application/zip"
+	}
+	return "text/csv; charset=utf-8"
+}
+
+// Store is what the service needs of the tables.
+type Store interface {
+	// LiveDocuments returns the company's documents under sortKeys that have not expired
+	// at now, in the order given, leaving out the others.
+	LiveDocuments(ctx context.Context, company string, sortKeys []string, now time.Time) ([]documents.Document, error)
+	// PeriodTotals counts a window's unexpired documents of a type ("" for all) and sums
+	// their sizes; it may stop counting once count exceeds stopAfter.
+	PeriodTotals(ctx context.Context, company string, w listing.Window, typ string, now time.Time, stopAfter int) (count int, bytes int64, err error)
+	// EachDocument calls fn for each unexpired document of a window and type, newest
+	// first, and stops at fn's first error.
+	EachDocument(ctx context.Context, company string, w listing.Window, typ string, now time.Time, fn func(documents.Document) error) error
+	// PutExport records a new export.
+	PutExport(ctx context.Context, e Export) error
+	// Export returns an export, or ErrNotFound.
+	Export(ctx context.Context, id string) (Export, error)
+	// FinishExport moves a pending export to status (ready or failed); an export that is
+	// no longer pending is left alone.
+	FinishExport(ctx context.Context, id, status, key string, count int, at time.Time) error
+}
+
+// Queue hands an export to the exports function.
+type Queue interface {
+	Enqueue(ctx context.Context, exportID string) error
+}
+
+// Archive reads archived PDFs, writes export files and signs their downloads.
+type Archive interface {
+	Open(ctx context.Context, archiveKey string) (io.ReadCloser, error)
+	// Upload streams what write produces to key.
+	Upload(ctx context.Context, key, contentType string, write func(io.Writer) error) error
+	Presign(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error)
+}
+
+// Service takes export requests and builds them.
+type Service struct {
+	Store   Store
+	Queue   Queue
+	Archive Archive
+	Spaces  listing.Spaces
+	Audit   listing.AuditLog
+	Limits  Limits
+	Now     func() time.Time
+	Log     *slog.Logger
+}
+
+func invalid(format string, a ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+}
+
+// Request validates r for caller c, checks the limits, records the export and queues it.
+// It returns an error matching ErrInvalid, ErrTooLarge or documents.ErrNotFound (an id
+// that is not one of the caller's live documents).
+func (s *Service) Request(ctx context.Context, c listing.Caller, r Request) (Export, error) {
+	now := s.Now()
+	sp, err := s.Spaces.Space(ctx, c.Space)
+	if err != nil {
+		return Export{}, fmt.Errorf("export: %w", err)
+	}
+	if r.Format != FormatZIP && r.Format != FormatCSV {
+		return Export{}, invalid("format: want %s or %s", FormatZIP, FormatCSV)
+	}
+	e := Export{
+		Space: c.Space, CustomerNumber: c.CustomerNumber, Identifier: c.Identifier, Language: c.Language,
+		Format: r.Format, Status: StatusPending, CreatedAt: now.UTC(), ExpiresAt: now.UTC().Add(Lifetime),
+	}
+	if e.Selection, e.Documents, err = s.selection(ctx, c, &sp, r, now); err != nil {
+		return Export{}, err
+	}
+	if e.ID, err = newID(); err != nil {
+		return Export{}, err
+	}
+	if err := s.Store.PutExport(ctx, e); err != nil {
+		return Export{}, err
+	}
+	if err := s.Queue.Enqueue(ctx, e.ID); err != nil {
+		return Export{}, fmt.Errorf("queue export: %w", err)
+	}
+	entry := audit.New(e.Company(), now, c.Identifier, audit.ActionExport, e.Format, strconv.Itoa(e.Documents),
+		spaces.AddMonthsClamped(now.In(sp.Location()), sp.RetentionMonths))
+	if err := s.Audit.PutAudit(ctx, entry); err != nil {
+		return Export{}, err
+	}
+	return e, nil
+}
+
+// selection validates what r selects and counts it against the limits.
+func (s *Service) selection(ctx context.Context, c listing.Caller, sp *spaces.Space, r Request, now time.Time) (Selection, int, error) {
+	company := c.Company()
+	if len(r.IDs) > 0 {
+		if r.From != "" || r.To != "" || r.Type != "" {
+			return Selection{}, 0, invalid("ids exclude from, to and type")
+		}
+		if len(r.IDs) > s.Limits.MaxDocuments {
+			return Selection{}, 0, ErrTooLarge
+		}
+		seen := map[string]bool{}
+		var sks []string
+		for _, id := range r.IDs {
+			sk, err := documents.DecodeID(id)
+			if err != nil {
+				return Selection{}, 0, err
+			}
+			if !seen[sk] {
+				seen[sk] = true
+				sks = append(sks, sk)
+			}
+		}
+		docs, err := s.Store.LiveDocuments(ctx, company, sks, now)
+		if err != nil {
+			return Selection{}, 0, err
+		}
+		if len(docs) != len(sks) {
+			return Selection{}, 0, documents.ErrNotFound
+		}
+		if r.Format == FormatZIP && totalSize(docs) > s.Limits.MaxZIPBytes {
+			return Selection{}, 0, ErrTooLarge
+		}
+		return Selection{SortKeys: sks}, len(docs), nil
+	}
+	switch r.Type {
+	case "", documents.Invoice, documents.CreditNote:
+	default:
+		return Selection{}, 0, invalid("type: want %s or %s", documents.Invoice, documents.CreditNote)
+	}
+	w, err := listing.ResolveWindow(r.From, r.To, c.HistoryMonths, sp, now)
+	if err != nil {
+		return Selection{}, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	sel := Selection{Window: w, Type: r.Type}
+	if w.Empty() {
+		return sel, 0, nil
+	}
+	max := s.Limits.MaxRows
+	if r.Format == FormatZIP {
+		max = s.Limits.MaxDocuments
+	}
+	n, size, err := s.Store.PeriodTotals(ctx, company, w, r.Type, now, max)
+	if err != nil {
+		return Selection{}, 0, err
+	}
+	if n > max || (r.Format == FormatZIP && size > s.Limits.MaxZIPBytes) {
+		return Selection{}, 0, ErrTooLarge
+	}
+	return sel, n, nil
+}
+
+func totalSize(docs []documents.Document) int64 {
+	var n int64
+	for _, d := range docs {
+		n += d.Size
+	}
+	return n
+}
+
+// newID is a 128-bit random export id: knowing one grants nothing outside its company,
+// but ids should not be guessable either.
+func newID() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+// Status returns the caller's export and, once ready, a presigned URL of its file.
+// Another company's, an unknown or an expired export is ErrNotFound.
+func (s *Service) Status(ctx context.Context, c listing.Caller, id string) (Export, string, error) {
+	if len(id) > 64 {
+		return Export{}, "", ErrNotFound
+	}
+	e, err := s.Store.Export(ctx, id)
+	if err != nil {
+		return Export{}, "", err
+	}
+	now := s.Now()
+	if e.Space != c.Space || e.CustomerNumber != c.CustomerNumber || !now.Before(e.ExpiresAt) {
+		return Export{}, "", ErrNotFound
+	}
+	if e.Status != StatusReady {
+		return e, "", nil
+	}
+	sp, err := s.Spaces.Space(ctx, e.Space)
+	if err != nil {
+		return Export{}, "", err
+	}
+	ttl := min(LinkTTL, e.ExpiresAt.Sub(now))
+	url, err := s.Archive.Presign(ctx, e.Key, Filename(e, sp.Location()), e.ContentType(), ttl)
+	if err != nil {
+		return Export{}, "", fmt.Errorf("presign export: %w", err)
+	}
+	return e, url, nil
+}
+
+// Filename is the name an export downloads under, dated in the space's calendar.
+func Filename(e Export, loc *time.Location) string {
+	return "documents-" + e.CreatedAt.In(loc).Format(time.DateOnly) + "." + e.Format
+}
+
+// Build makes a pending export's file and marks it ready. A request that has become too
+// large is marked failed at once; other errors are returned so the queue retries, and
+// on the last attempt (final) the export is marked failed instead.
+func (s *Service) Build(ctx context.Context, id string, final bool) error {
+	e, err := s.Store.Export(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		s.Log.WarnContext(ctx, "export gone before it was built", "export", id)
+		return nil
+	}
+	if err != nil {
+		return s.retryOrFail(ctx, id, final, err)
+	}
+	if e.Status != StatusPending {
+		return nil // a redelivered message
+	}
+	n, err := s.build(ctx, e)
+	if errors.Is(err, ErrTooLarge) {
+		s.Log.WarnContext(ctx, "export grew past the limits", "export", id)
+		return s.Store.FinishExport(ctx, id, StatusFailed, "", 0, s.Now())
+	}
+	if err != nil {
+		return s.retryOrFail(ctx, id, final, err)
+	}
+	if err := s.Store.FinishExport(ctx, id, StatusReady, e.ObjectKey(), n, s.Now()); err != nil {
+		return s.retryOrFail(ctx, id, final, err)
+	}
+	s.Log.InfoContext(ctx, "export ready", "export", id, "format", e.Format, "documents", n)
+	return nil
+}
+
+func (s *Service) retryOrFail(ctx context.Context, id string, final bool, cause error) error {
+	if !final {
+		return cause
+	}
+	s.Log.ErrorContext(ctx, "export failed for good", "export", id, "error", cause.Error())
+	if err := s.Store.FinishExport(ctx, id, StatusFailed, "", 0, s.Now()); err != nil {
+		return errors.Join(cause, err)
+	}
+	return nil
+}
+
+// build writes the export's file and returns how many documents it holds.
+func (s *Service) build(ctx context.Context, e Export) (int, error) {
+	now := s.Now()
+	sp, err := s.Spaces.Space(ctx, e.Space)
+	if err != nil {
+		return 0, err
+	}
+	loc := sp.Location()
+	if e.Format == FormatCSV {
+		n := 0
+		err := s.Archive.Upload(ctx, e.ObjectKey(), e.ContentType(), func(w io.Writer) error {
+			t, err := NewTable(w, e.Language, loc, false)
+			if err != nil {
+				return err
+			}
+			add := func(d documents.Document) error {
+				if n++; n > s.Limits.MaxRows {
+					return ErrTooLarge
+				}
+				return t.Add(d, "")
+			}
+			if err := s.each(ctx, e, now, add); err != nil {
+				return err
+			}
+			return t.Flush()
+		})
+		return n, err
+	}
+	var docs []documents.Document
+	err = s.each(ctx, e, now, func(d documents.Document) error {
+		if docs = append(docs, d); len(docs) > s.Limits.MaxDocuments {
+			return ErrTooLarge
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if totalSize(docs) > s.Limits.MaxZIPBytes {
+		return 0, ErrTooLarge
+	}
+	err = s.Archive.Upload(ctx, e.ObjectKey(), e.ContentType(), func(w io.Writer) error {
+		return WriteZIP(ctx, w, docs, s.Archive.Open, e.Language, loc, now)
+	})
+	return len(docs), err
+}
+
+// each visits the export's documents still live at now: a document that expired since
+// the request is left out.
+func (s *Service) each(ctx context.Context, e Export, now time.Time, fn func(documents.Document) error) error {
+	sel := e.Selection
+	if len(sel.SortKeys) == 0 {
+		if sel.Window.Empty() {
+			return nil
+		}
+		return s.Store.EachDocument(ctx, e.Company(), sel.Window, sel.Type, now, fn)
+	}
+	docs, err := s.Store.LiveDocuments(ctx, e.Company(), sel.SortKeys, now)
+	if err != nil {
+		return err
+	}
+	for _, d := range docs {
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}

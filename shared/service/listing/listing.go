@@ -1,0 +1,113 @@
+// Package listing decides what of a company's documents a caller sees and fetches: the
+// listing's period, filters and signed cursors (SPEC §7), single downloads and no-login
+// links (SPEC §5), all bounded by retention (SPEC §8).
+package listing
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/efacture/efacture/shared/domain/documents"
+)
+
+// Errors of the service; documents.ErrNotFound covers unknown, foreign and expired ids.
+var (
+	// ErrInvalid wraps every rejected parameter or cursor (a 400).
+	ErrInvalid = errors.New("invalid listing request")
+	// ErrLinkExpired is a link that is unknown, past its expiry, whose recipient account
+	// is no longer active or whose document has expired (a 410): callers cannot tell
+	// these apart, by design.
+	ErrLinkExpired = errors.New("link expired")
+	// ErrRateLimited is a link used too often in the current hour (a 429).
+	ErrRateLimited = errors.New("too many link uses")
+	// ErrLinkNotFound is returned by stores for an unknown link token.
+	ErrLinkNotFound = errors.New("link not found")
+)
+
+// InvalidError names the parameter at fault; it matches ErrInvalid.
+type InvalidError struct {
+	Param  string
+	Reason string
+}
+
+func (e *InvalidError) Error() string { return fmt.Sprintf("%s: %s", e.Param, e.Reason) }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+func invalid(param, format string, a ...any) error {
+	return &InvalidError{Param: param, Reason: fmt.Sprintf(format, a...)}
+}
+
+// Caller is who a request acts for. Space and customer come only from the session, never
+// from the request (SPEC §7, tenancy).
+type Caller struct {
+	Identifier     string
+	Space          string
+	CustomerNumber string
+	HistoryMonths  int // display-history preference; anything unknown means the default
+	Language       string
+}
+
+// Company is the caller's document partition.
+func (c Caller) Company() string { return documents.Company(c.Space, c.CustomerNumber) }
+
+// Listing bounds (SPEC §7).
+const (
+	DefaultLimit = 50
+	MaxLimit     = 200
+)
+
+// Number matches.
+const (
+	MatchPrefix = "prefix"
+	MatchExact  = "exact"
+)
+
+// Key is a position in a listing: a document's sort key, and its number on the number
+// index. The company part of the key is never carried: it comes from the session.
+type Key struct {
+	SK     string `json:"s"`
+	Number string `json:"n,omitempty"`
+}
+
+// Window is an inclusive range of issue dates (YYYY-MM-DD).
+type Window struct {
+	From, To string
+}
+
+// Empty reports whether no date can fall in the window.
+func (w Window) Empty() bool { return w.From > w.To }
+
+// Query is one page's worth of a validated listing, what a store runs as one request.
+type Query struct {
+	Company string
+	// ByNumber selects the (company, number) index, sorted by number descending;
+	// otherwise the company's documents sorted by issue date descending.
+	ByNumber bool
+	// Window is the key range by date; on the number index it is a filter, applied only
+	// when HasWindow (explicit from/to).
+	Window    Window
+	HasWindow bool
+	Type      string // "" for every type; a filter, so pages may come back short
+	Number    string
+	Exact     bool // number must equal Number, else start with it
+	Limit     int
+	After     *Key      // exclusive start, nil on the first page
+	Now       time.Time // documents whose expiresAt is not after Now are never returned
+}
+
+// Page is what a store returns for a Query.
+type Page struct {
+	Items []documents.Document
+	// Next is where the following page starts, nil when the listing is complete. A store
+	// reads at most Limit+1 items, so a full page knows whether more follow.
+	Next *Key
+}
+
+// Result is one page of a listing as the API returns it.
+type Result struct {
+	Items      []documents.Document
+	NextCursor string // "" on the last page
+}

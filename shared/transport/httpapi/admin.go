@@ -1,0 +1,151 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/efacture/efacture/shared/domain/accounts"
+)
+
+// AuditPageSize is the audit log's page size when the request sets no limit.
+const AuditPageSize = 50
+
+// users lists the accounts of the caller's company.
+func users(d AdminDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := CallerFrom(r.Context())
+		accts, err := d.Accounts.Users(r.Context(), c.Account)
+		if err != nil {
+			writeError(w, r, d.Log, fromDomain(err))
+			return
+		}
+		items := make([]userJSON, 0, len(accts))
+		for _, a := range accts {
+			items = append(items, userView(a))
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+	})
+}
+
+// createUser adds an account to the caller's company: 201 with the user.
+func createUser(d AdminDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Identifier   string `json:"identifier"`
+			Password     string `json:"password"`
+			Confirmation string `json:"confirmation"`
+			FirstName    string `json:"firstName"`
+			LastName     string `json:"lastName"`
+			Email        string `json:"email"`
+			Phone        string `json:"phone"`
+			Mobile       string `json:"mobile"`
+			Active       *bool  `json:"active"`
+			Admin        bool   `json:"admin"`
+			Profile      string `json:"profile"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			writeError(w, r, d.Log, err)
+			return
+		}
+		c, _ := CallerFrom(r.Context())
+		a, err := d.Accounts.CreateUser(r.Context(), c.Account, accounts.NewUser{
+			Identifier: in.Identifier, Password: in.Password, Confirmation: in.Confirmation,
+			FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Phone: in.Phone, Mobile: in.Mobile,
+			Profile: in.Profile, Active: in.Active == nil || *in.Active, Admin: in.Admin,
+		})
+		if err != nil {
+			writeError(w, r, d.Log, fromDomain(err))
+			return
+		}
+		writeJSON(w, http.StatusCreated, userView(a))
+	})
+}
+
+// updateUser changes an account of the caller's company; another company's account
+// answers 404 like an unknown one.
+func updateUser(d AdminDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			FirstName    *string `json:"firstName"`
+			LastName     *string `json:"lastName"`
+			Email        *string `json:"email"`
+			Phone        *string `json:"phone"`
+			Mobile       *string `json:"mobile"`
+			Active       *bool   `json:"active"`
+			Admin        *bool   `json:"admin"`
+			Profile      *string `json:"profile"`
+			Password     *string `json:"password"`
+			Confirmation *string `json:"confirmation"`
+		}
+		if err := decode(w, r, &in); err != nil {
+			writeError(w, r, d.Log, err)
+			return
+		}
+		c, _ := CallerFrom(r.Context())
+		a, err := d.Accounts.UpdateUser(r.Context(), c.Account, r.PathValue("identifier"), accounts.UserChange{
+			Fields: accounts.Fields{
+				FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Phone: in.Phone,
+				Mobile: in.Mobile, Profile: in.Profile, Active: in.Active, Admin: in.Admin,
+			},
+			Password: in.Password, Confirmation: in.Confirmation,
+		})
+		if err != nil {
+			writeError(w, r, d.Log, fromDomain(err))
+			return
+		}
+		writeJSON(w, http.StatusOK, userView(a))
+	})
+}
+
+// auditLog pages through the company's audit log, newest first. The cursor is signed and
+// bound to the caller's company: an edited cursor, or another company's, is a 400.
+func auditLog(d AdminDeps) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := CallerFrom(r.Context())
+		q := r.URL.Query()
+		limit := AuditPageSize
+		if s := q.Get("limit"); s != "" {
+			n, err := strconv.Atoi(s)
+			if err != nil || n < 1 || n > 100 {
+				writeError(w, r, d.Log, &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{"limit"}})
+				return
+			}
+			limit = n
+		}
+		purpose := "audit-cursor|" + c.Company
+		after := ""
+		if cur := q.Get("cursor"); cur != "" {
+			payload, err := d.Cursors.Verify(purpose, cur)
+			if err != nil {
+				writeError(w, r, d.Log, &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{"cursor"}})
+				return
+			}
+			after = string(payload)
+		}
+		entries, next, err := d.Accounts.Audit(r.Context(), c.Account, after, limit)
+		if err != nil {
+			writeError(w, r, d.Log, fromDomain(err))
+			return
+		}
+		type item struct {
+			At     time.Time `json:"at"`
+			Actor  string    `json:"actor"`
+			Action string    `json:"action"`
+			Target string    `json:"target"`
+			Detail string    `json:"detail"`
+		}
+		out := struct {
+			Items      []item  `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}{Items: []item{}}
+		for _, e := range entries {
+			out.Items = append(out.Items, item{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Target: e.Target, Detail: e.Detail})
+		}
+		if next != "" {
+			s := d.Cursors.Sign(purpose, []byte(next))
+			out.NextCursor = &s
+		}
+		writeJSON(w, http.StatusOK, out)
+	})
+}
