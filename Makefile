@@ -11,6 +11,7 @@ include infra/sam.mk
 help:
 	@echo "make run    the whole portal on loopback, seeded with demo data"
 	@echo "make test   every test: unit, integration against emulators, template, browser"
+	@echo "make check  gofmt, go mod tidy, go vet and staticcheck (part of make test)"
 	@echo "make build  every Lambda function, as sam build does"
 	@echo "make fuzz   every fuzz target for FUZZTIME (default 30s) each"
 	@echo "make bench  the benchmarks against a private moto, rewriting docs/BENCHMARKS.md (not in make test)"
@@ -31,10 +32,21 @@ infra/emulators/node_modules/.installed: infra/emulators/package.json infra/emul
 	touch $@
 
 .PHONY: test
-test: deps validate-template
-	$(GO) vet ./...
+test: deps check validate-template
 	$(GO) test -timeout 30m ./...
 	$(MAKE) test-web
+
+# check fails on unformatted Go files, an untidy go.mod (the product's or the tools'),
+# go vet and staticcheck; staticcheck's version is pinned by infra/tools/go.mod.
+GO_DIRS := functions infra shared
+.PHONY: check
+check:
+	@unformatted=$$(gofmt -l $(GO_DIRS)); \
+	if [ -n "$$unformatted" ]; then echo "gofmt -l: run gofmt -w on:"; echo "$$unformatted"; exit 1; fi
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@cd infra/tools && $(GO) mod tidy -diff || { echo "infra/tools/go.mod is not tidy: run go mod tidy there"; exit 1; }
+	$(GO) vet ./...
+	$(GO) tool -modfile=infra/tools/go.mod staticcheck ./...
 
 .PHONY: fuzz
 fuzz:

@@ -829,11 +829,11 @@ func (p *provisioner) function(r resource) (Function, error) {
 	if ok {
 		s, err := p.res.resolveString(timeout)
 		if err != nil {
-			return f, fmt.Errorf("Timeout: %w", err)
+			return f, fmt.Errorf("property Timeout: %w", err)
 		}
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 {
-			return f, fmt.Errorf("Timeout %q: want a whole number of seconds", s)
+			return f, fmt.Errorf("property Timeout %q: want a whole number of seconds", s)
 		}
 		f.Timeout = time.Duration(n) * time.Second
 	}
