@@ -6,7 +6,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/service/mailevents"
 )
 
@@ -26,7 +26,7 @@ func MailEvents(env Env, c Clients, o Options) func(context.Context, events.SNSE
 				continue
 			}
 			err = st.SetMailStatus(ctx, out.Company, out.Status, o.Now())
-			if errors.Is(err, customers.ErrNotFound) {
+			if errors.Is(err, fault.ErrNotFound) {
 				o.Log.WarnContext(ctx, "mail event for unknown customer", "company", out.Company)
 				continue
 			}

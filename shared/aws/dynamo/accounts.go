@@ -16,6 +16,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/tokens"
 )
@@ -32,7 +33,7 @@ func (s *Store) Account(ctx context.Context, identifier string) (accounts.Accoun
 		return accounts.Account{}, fmt.Errorf("get account: %w", err)
 	}
 	if out.Item == nil {
-		return accounts.Account{}, accounts.ErrNotFound
+		return accounts.Account{}, fault.NotFound("account")
 	}
 	var it accountItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
@@ -112,7 +113,7 @@ func (s *Store) AddFailure(ctx context.Context, identifier string) (int, error) 
 		ReturnValues:              types.ReturnValueUpdatedNew,
 	})
 	if conditionFailed(err) {
-		return 0, accounts.ErrNotFound
+		return 0, fault.NotFound("account")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("count failure: %w", err)
@@ -133,7 +134,7 @@ func (s *Store) LockUntil(ctx context.Context, identifier string, until time.Tim
 		ExpressionAttributeValues: map[string]types.AttributeValue{":t": timeValue(until)},
 	})
 	if conditionFailed(err) {
-		return accounts.ErrNotFound
+		return fault.NotFound("account")
 	}
 	return err
 }
@@ -147,7 +148,7 @@ func (s *Store) Token(ctx context.Context, hash string) (tokens.Record, error) {
 		return tokens.Record{}, fmt.Errorf("get token: %w", err)
 	}
 	if out.Item == nil {
-		return tokens.Record{}, tokens.ErrNotFound
+		return tokens.Record{}, fault.NotFound("token")
 	}
 	var it tokenItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {

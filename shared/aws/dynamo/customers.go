@@ -13,6 +13,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 type customerItem struct {
@@ -32,7 +33,7 @@ type customerItem struct {
 
 func customerPK(space, number string) string { return "CUST#" + documents.Company(space, number) }
 
-// Customer returns a customer, or customers.ErrNotFound.
+// Customer returns a customer, or a fault.ErrNotFound.
 func (s *Store) Customer(ctx context.Context, space, number string) (customers.Customer, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName: &s.tables.Main, Key: key(customerPK(space, number), "CUST"), ConsistentRead: aws.Bool(true),
@@ -41,7 +42,7 @@ func (s *Store) Customer(ctx context.Context, space, number string) (customers.C
 		return customers.Customer{}, fmt.Errorf("get customer: %w", err)
 	}
 	if out.Item == nil {
-		return customers.Customer{}, customers.ErrNotFound
+		return customers.Customer{}, fault.NotFound("customer")
 	}
 	var it customerItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
@@ -103,7 +104,7 @@ func (s *Store) SetMailStatus(ctx context.Context, company, status string, at ti
 		},
 	})
 	if conditionFailed(err) {
-		return customers.ErrNotFound
+		return fault.NotFound("customer")
 	}
 	return err
 }

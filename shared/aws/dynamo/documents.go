@@ -15,6 +15,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -132,7 +133,7 @@ func unmarshalDocument(raw map[string]types.AttributeValue) (documents.Document,
 	return it.document(), nil
 }
 
-// LiveDocument returns a company's document by sort key, or documents.ErrNotFound when
+// LiveDocument returns a company's document by sort key, or a fault.ErrNotFound when
 // there is none or it has expired at now (its item may outlive expiry by days).
 func (s *Store) LiveDocument(ctx context.Context, company, sortKey string, now time.Time) (documents.Document, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Documents, Key: key(company, sortKey)})
@@ -140,20 +141,20 @@ func (s *Store) LiveDocument(ctx context.Context, company, sortKey string, now t
 		return documents.Document{}, fmt.Errorf("get document: %w", err)
 	}
 	if out.Item == nil {
-		return documents.Document{}, documents.ErrNotFound
+		return documents.Document{}, fault.NotFound("document")
 	}
 	d, err := unmarshalDocument(out.Item)
 	if err != nil {
 		return documents.Document{}, err
 	}
 	if !d.ExpiresAt.After(now) {
-		return documents.Document{}, documents.ErrNotFound
+		return documents.Document{}, fault.NotFound("document")
 	}
 	return d, nil
 }
 
 // MarkDownloaded sets downloadedAt on the first portal download only; a document deleted
-// meanwhile is documents.ErrNotFound.
+// meanwhile is a fault.ErrNotFound.
 func (s *Store) MarkDownloaded(ctx context.Context, company, sortKey string, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 &s.tables.Documents,
@@ -164,7 +165,7 @@ func (s *Store) MarkDownloaded(ctx context.Context, company, sortKey string, at 
 		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(at.UTC().Format(time.RFC3339Nano))},
 	})
 	if conditionFailed(err) {
-		return documents.ErrNotFound
+		return fault.NotFound("document")
 	}
 	if err != nil {
 		return fmt.Errorf("mark downloaded: %w", err)
@@ -172,21 +173,21 @@ func (s *Store) MarkDownloaded(ctx context.Context, company, sortKey string, at 
 	return nil
 }
 
-// LinkToken returns the no-login link stored under hash, or listing.ErrLinkNotFound.
+// LinkToken returns the no-login link stored under hash, or a fault.ErrNotFound.
 func (s *Store) LinkToken(ctx context.Context, hash string) (tokens.Record, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Main, Key: key("TOKEN#"+hash, "TOKEN")})
 	if err != nil {
 		return tokens.Record{}, fmt.Errorf("get link: %w", err)
 	}
 	if out.Item == nil {
-		return tokens.Record{}, listing.ErrLinkNotFound
+		return tokens.Record{}, fault.NotFound("link")
 	}
 	var it tokenItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return tokens.Record{}, fmt.Errorf("decode link: %w", err)
 	}
 	if it.Kind != tokens.KindLink {
-		return tokens.Record{}, listing.ErrLinkNotFound
+		return tokens.Record{}, fault.NotFound("link")
 	}
 	return it.record(), nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/service/exports"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -38,7 +39,7 @@ func (s *Store) LiveDocuments(ctx context.Context, company string, sortKeys []st
 			switch {
 			case err == nil:
 				found[i] = &d
-			case !errors.Is(err, documents.ErrNotFound):
+			case !errors.Is(err, fault.ErrNotFound):
 				errs[i] = err
 			}
 		}()
@@ -159,7 +160,7 @@ func (s *Store) PutExport(ctx context.Context, e exports.Export) error {
 	return nil
 }
 
-// Export returns an export, or exports.ErrNotFound. The read is consistent: the exports
+// Export returns an export, or a fault.ErrNotFound. The read is consistent: the exports
 // function reads right after the request wrote.
 func (s *Store) Export(ctx context.Context, id string) (exports.Export, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
@@ -169,7 +170,7 @@ func (s *Store) Export(ctx context.Context, id string) (exports.Export, error) {
 		return exports.Export{}, fmt.Errorf("get export: %w", err)
 	}
 	if out.Item == nil {
-		return exports.Export{}, exports.ErrNotFound
+		return exports.Export{}, fault.NotFound("export")
 	}
 	var it exportItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {

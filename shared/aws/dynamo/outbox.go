@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 )
 
@@ -18,14 +19,14 @@ func outboxKey(k string) map[string]types.AttributeValue {
 	return map[string]types.AttributeValue{"pk": str(k)}
 }
 
-// OutboxRecord reads a mail record with a consistent read, or outbox.ErrNotFound.
+// OutboxRecord reads a mail record with a consistent read, or a fault.ErrNotFound.
 func (s *Store) OutboxRecord(ctx context.Context, k string) (outbox.Record, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{TableName: &s.tables.Outbox, Key: outboxKey(k), ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return outbox.Record{}, fmt.Errorf("get outbox record: %w", err)
 	}
 	if out.Item == nil {
-		return outbox.Record{}, outbox.ErrNotFound
+		return outbox.Record{}, fault.NotFound("outbox record")
 	}
 	var it outboxItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/sessions"
 )
 
@@ -54,7 +55,7 @@ func (s *Store) Session(ctx context.Context, hash string) (sessions.Session, err
 		return sessions.Session{}, fmt.Errorf("get session: %w", err)
 	}
 	if out.Item == nil {
-		return sessions.Session{}, sessions.ErrNotFound
+		return sessions.Session{}, fault.NotFound("session")
 	}
 	var it sessionItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
@@ -21,7 +22,7 @@ type cachedSpace struct {
 	until time.Time
 }
 
-// Space returns a space's settings, or spaces.ErrNotFound.
+// Space returns a space's settings, or a fault.ErrNotFound.
 func (s *Store) Space(ctx context.Context, id string) (spaces.Space, error) {
 	now := s.now()
 	s.mu.Lock()
@@ -35,7 +36,7 @@ func (s *Store) Space(ctx context.Context, id string) (spaces.Space, error) {
 		return spaces.Space{}, fmt.Errorf("get space %s: %w", id, err)
 	}
 	if out.Item == nil {
-		return spaces.Space{}, spaces.ErrNotFound
+		return spaces.Space{}, fault.NotFound("space")
 	}
 	cfg, ok := out.Item["config"].(*types.AttributeValueMemberS)
 	if !ok {

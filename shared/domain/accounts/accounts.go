@@ -6,16 +6,20 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
-// Errors returned by account stores.
+// Errors returned by account stores, besides a fault.ErrNotFound for an unknown account.
 var (
-	ErrNotFound        = errors.New("account not found")
-	ErrIdentifierTaken = errors.New("identifier taken")
+	// ErrIdentifierTaken is returned when creating an account whose identifier exists.
+	ErrIdentifierTaken = &fault.Error{Code: fault.CodeConflict, Reason: "identifier_taken", Detail: "identifier taken"}
 	// ErrConflict is returned when an update's conditions on the account no longer hold:
 	// it vanished, left the company, was deactivated or its session epoch moved on.
+	// The Service turns it into what it means for the caller; it never reaches a client.
 	ErrConflict = errors.New("account changed meanwhile")
-	// ErrTokenSpent is returned when the token an update spends is already gone.
+	// ErrTokenSpent is returned when the token an update spends is already gone; the
+	// Service answers a fault.ErrGone.
 	ErrTokenSpent = errors.New("token already spent")
 )
 

@@ -7,15 +7,15 @@ import (
 	"strings"
 
 	"github.com/efacture/efacture/shared/domain/audit"
-	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/password"
 )
 
 // Users returns the accounts of the admin's company (SPEC §6.6). Every admin method
-// returns ErrForbidden when admin is not an admin.
+// returns a forbidden fault when admin is not an admin.
 func (s *Service) Users(ctx context.Context, admin Account) ([]Account, error) {
 	if !admin.Admin {
-		return nil, ErrForbidden
+		return nil, forbidden()
 	}
 	accts, err := s.Store.AccountsOfCompany(ctx, admin.Space, admin.CustomerNumber)
 	if err != nil {
@@ -32,11 +32,11 @@ type NewUser struct {
 }
 
 // CreateUser creates an account in the admin's company with the password the admin
-// chose; no mail goes out (FAQ §13). It returns an *InvalidError naming a bad field,
-// password.ErrMismatch, a *password.PolicyError or ErrIdentifierTaken.
+// chose; no mail goes out (FAQ §13). It returns an invalid fault naming a bad field,
+// password.ErrMismatch, a *password.PolicyError or ErrIdentifierTaken (a conflict).
 func (s *Service) CreateUser(ctx context.Context, admin Account, in NewUser) (Account, error) {
 	if !admin.Admin {
-		return Account{}, ErrForbidden
+		return Account{}, forbidden()
 	}
 	sp, err := s.Store.Space(ctx, admin.Space)
 	if err != nil {
@@ -65,7 +65,7 @@ func (s *Service) CreateUser(ctx context.Context, admin Account, in NewUser) (Ac
 	switch {
 	case err == nil:
 		lang = Account{Language: c.Language}.Lang()
-	case !errors.Is(err, customers.ErrNotFound):
+	case !errors.Is(err, fault.ErrNotFound):
 		return Account{}, wrap("create user", err)
 	}
 	now := s.Now().UTC()
@@ -99,33 +99,34 @@ type UserChange struct {
 // deactivation ends every session of the account; a new password also mails the
 // account's own address. The registered admin cannot be deactivated or demoted, nor its
 // registered e-mail changed, by another admin, and no admin deactivates or demotes
-// itself. It returns ErrNotFound for an account of another company as for an unknown
-// one, ErrForbidden, an *InvalidError, password.ErrMismatch or a *password.PolicyError.
+// itself. It returns a not_found fault for an account of another company as for an
+// unknown one, a forbidden fault, an invalid fault naming a bad field,
+// password.ErrMismatch or a *password.PolicyError.
 func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier string, ch UserChange) (Account, error) {
 	if !admin.Admin {
-		return Account{}, ErrForbidden
+		return Account{}, forbidden()
 	}
 	if len(identifier) > maxIdentifierLen {
-		return Account{}, ErrNotFound
+		return Account{}, notFound()
 	}
 	t, err := s.Store.Account(ctx, identifier)
-	if errors.Is(err, ErrNotFound) {
-		return Account{}, ErrNotFound
+	if errors.Is(err, fault.ErrNotFound) {
+		return Account{}, notFound()
 	}
 	if err != nil {
 		return Account{}, wrap("update user", err)
 	}
 	if t.Space != admin.Space || t.CustomerNumber != admin.CustomerNumber {
-		return Account{}, ErrNotFound
+		return Account{}, notFound()
 	}
 	self := Key(t.Identifier) == Key(admin.Identifier)
 	removesRights := (ch.Active != nil && !*ch.Active) || (ch.Admin != nil && !*ch.Admin)
 	if removesRights && (self || t.RegisteredAdmin) {
-		return Account{}, ErrForbidden
+		return Account{}, forbidden()
 	}
 	if ch.Email != nil && t.RegisteredAdmin && !strings.EqualFold(strings.TrimSpace(*ch.Email), t.Email) {
 		// The registered e-mail is the supplier's referential's (FAQ §15).
-		return Account{}, ErrForbidden
+		return Account{}, forbidden()
 	}
 	sp, err := s.Store.Space(ctx, admin.Space)
 	if err != nil {
@@ -182,7 +183,7 @@ func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier stri
 	}
 	switch err := s.Store.Apply(ctx, u); {
 	case errors.Is(err, ErrConflict):
-		return Account{}, ErrNotFound
+		return Account{}, notFound()
 	case err != nil:
 		return Account{}, wrap("update user", err)
 	}
@@ -193,7 +194,7 @@ func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier stri
 // key after, and the sort key to continue from ("" on the last page).
 func (s *Service) Audit(ctx context.Context, admin Account, after string, limit int) ([]audit.Entry, string, error) {
 	if !admin.Admin {
-		return nil, "", ErrForbidden
+		return nil, "", forbidden()
 	}
 	entries, next, err := s.Store.AuditPage(ctx, admin.Company(), after, limit)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -22,8 +23,8 @@ type SignedIn struct {
 // Login checks an identifier and password typed by the client at address client. Every
 // refusal is ErrInvalidCredentials, whatever the reason (unknown identifier, wrong
 // password, inactive account, no password yet, locked account), and costs one password
-// hash, so neither the answer nor its timing tells them apart. It returns
-// ErrTooManyRequests once the client has failed too often.
+// hash, so neither the answer nor its timing tells them apart. It returns a too_many
+// fault once the client has failed too often.
 func (s *Service) Login(ctx context.Context, client, identifier, pw string) (SignedIn, error) {
 	lim := s.Limits.LoginFailuresPerClient
 	spent, err := s.Limiter.Spent(ctx, ratelimit.ScopeLoginClient, client, lim)
@@ -31,7 +32,7 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 		return SignedIn{}, wrap("login", err)
 	}
 	if spent {
-		return SignedIn{}, ErrTooManyRequests
+		return SignedIn{}, tooManyRequests()
 	}
 	now := s.Now()
 
@@ -43,7 +44,7 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 		switch {
 		case err == nil:
 			known = true
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, fault.ErrNotFound):
 			return SignedIn{}, wrap("login", err)
 		}
 	}
@@ -140,15 +141,15 @@ func (s *Service) refuse(ctx context.Context, client string, a Account, known bo
 }
 
 // Authenticate resolves a session id from a cookie to its live session and account. It
-// returns ErrUnauthenticated for an unknown, idle, expired or revoked session, and
+// returns an unauthenticated fault for an unknown, idle, expired or revoked session, and
 // deletes the ones it finds dead.
 func (s *Service) Authenticate(ctx context.Context, id string) (Account, sessions.Session, error) {
 	if !sessions.Valid(id) {
-		return Account{}, sessions.Session{}, ErrUnauthenticated
+		return Account{}, sessions.Session{}, unauthenticated()
 	}
 	sess, err := s.Store.Session(ctx, tokens.Hash(id))
-	if errors.Is(err, sessions.ErrNotFound) {
-		return Account{}, sessions.Session{}, ErrUnauthenticated
+	if errors.Is(err, fault.ErrNotFound) {
+		return Account{}, sessions.Session{}, unauthenticated()
 	}
 	if err != nil {
 		return Account{}, sessions.Session{}, wrap("authenticate", err)
@@ -156,7 +157,7 @@ func (s *Service) Authenticate(ctx context.Context, id string) (Account, session
 	a, err := s.Store.Account(ctx, sess.Identifier)
 	now := s.Now()
 	switch {
-	case errors.Is(err, ErrNotFound):
+	case errors.Is(err, fault.ErrNotFound):
 		err = sessions.ErrRevoked
 	case err != nil:
 		return Account{}, sessions.Session{}, wrap("authenticate", err)
@@ -169,7 +170,7 @@ func (s *Service) Authenticate(ctx context.Context, id string) (Account, session
 		if derr := s.Store.DeleteSession(ctx, sess.Hash); derr != nil {
 			s.Log.WarnContext(ctx, "dead session not deleted", "error", derr.Error())
 		}
-		return Account{}, sessions.Session{}, ErrUnauthenticated
+		return Account{}, sessions.Session{}, unauthenticated()
 	}
 	if sess.NeedsTouch(s.Sessions, now) {
 		if err := s.Store.TouchSession(ctx, sess.Hash, now); err != nil {

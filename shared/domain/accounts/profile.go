@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/efacture/efacture/shared/domain/audit"
-	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/sessions"
@@ -18,7 +18,8 @@ type Profile struct {
 	SpaceName   string
 }
 
-// Describe returns a's profile.
+// Describe returns a's profile. A space that vanished is a not_found fault; a customer
+// the referential no longer names only leaves the company name empty.
 func (s *Service) Describe(ctx context.Context, a Account) (Profile, error) {
 	sp, err := s.Store.Space(ctx, a.Space)
 	if err != nil {
@@ -29,15 +30,15 @@ func (s *Service) Describe(ctx context.Context, a Account) (Profile, error) {
 	switch {
 	case err == nil:
 		p.CompanyName = c.CompanyName
-	case !errors.Is(err, customers.ErrNotFound):
+	case !errors.Is(err, fault.ErrNotFound):
 		return Profile{}, wrap("describe", err)
 	}
 	return p, nil
 }
 
 // SetPreferences changes the display history and language of the signed-in account a; a
-// nil value is left alone. It returns an *InvalidError for a value out of range and
-// ErrUnauthenticated when the session ended meanwhile.
+// nil value is left alone. It returns an invalid fault naming the field for a value out
+// of range and an unauthenticated fault when the session ended meanwhile.
 func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *int, language *string) (Account, error) {
 	if err := checkPreferences(historyMonths, language); err != nil {
 		return Account{}, err
@@ -51,7 +52,7 @@ func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *
 	}
 	switch err := s.Store.Apply(ctx, u); {
 	case errors.Is(err, ErrConflict):
-		return Account{}, ErrUnauthenticated
+		return Account{}, unauthenticated()
 	case err != nil:
 		return Account{}, wrap("preferences", err)
 	}
@@ -60,8 +61,9 @@ func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *
 
 // ChangePassword changes the signed-in account's own password (SPEC §6.5). The caller's
 // session goes on under a new id; every other session of the account ends. It returns
-// ErrWrongPassword, password.ErrMismatch, a *password.PolicyError, ErrTooManyRequests when
-// the client failed too often, or ErrUnauthenticated when the session ended meanwhile.
+// ErrWrongPassword, password.ErrMismatch, a *password.PolicyError (all invalid), a
+// too_many fault when the client failed too often, or an unauthenticated fault when the
+// session ended meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, client string, a Account, sess sessions.Session, current, pw, confirmation string) (string, sessions.Session, error) {
 	lim := s.Limits.LoginFailuresPerClient
 	spent, err := s.Limiter.Spent(ctx, ratelimit.ScopeLoginClient, client, lim)
@@ -69,7 +71,7 @@ func (s *Service) ChangePassword(ctx context.Context, client string, a Account, 
 		return "", sessions.Session{}, wrap("change password", err)
 	}
 	if spent {
-		return "", sessions.Session{}, ErrTooManyRequests
+		return "", sessions.Session{}, tooManyRequests()
 	}
 	ok := false
 	if a.PasswordHash != "" {
@@ -105,7 +107,7 @@ func (s *Service) ChangePassword(ctx context.Context, client string, a Account, 
 	u.Audit = []audit.Entry{e}
 	switch err := s.Store.Apply(ctx, u); {
 	case errors.Is(err, ErrConflict):
-		return "", sessions.Session{}, ErrUnauthenticated
+		return "", sessions.Session{}, unauthenticated()
 	case err != nil:
 		return "", sessions.Session{}, wrap("change password", err)
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 
 	"github.com/efacture/efacture/shared/domain/audit"
-	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
@@ -14,9 +14,9 @@ import (
 
 // RequestRecovery mails a recovery link to an address that has active accounts in a
 // space (SPEC §6.2). An unknown address answers nil like a known one, after the same
-// reads, unless the space reveals unknown accounts: then ErrNoAccount. It returns
-// spaces.ErrNotFound for an unknown space, an *InvalidError for a malformed address and
-// ErrTooManyRequests beyond the address's or the client's limit.
+// reads, unless the space reveals unknown accounts: then ErrNoAccount naming the address.
+// It returns a not_found fault for an unknown space, an invalid fault for a malformed
+// address and a too_many fault beyond the address's or the client's limit.
 func (s *Service) RequestRecovery(ctx context.Context, client, spaceID, email string) error {
 	sp, err := s.Store.Space(ctx, spaceID)
 	if err != nil {
@@ -35,7 +35,7 @@ func (s *Service) RequestRecovery(ctx context.Context, client, spaceID, email st
 		return wrap("recovery", err)
 	}
 	if !okAddr || !okClient {
-		return ErrTooManyRequests
+		return tooManyRequests()
 	}
 	accts, err := s.activeByEmail(ctx, sp.ID, email)
 	if err != nil {
@@ -43,7 +43,7 @@ func (s *Service) RequestRecovery(ctx context.Context, client, spaceID, email st
 	}
 	if len(accts) == 0 {
 		if sp.RevealUnknownAccounts {
-			return ErrNoAccount
+			return noAccount(email)
 		}
 		return nil
 	}
@@ -89,7 +89,7 @@ type Inspection struct {
 
 // Inspect returns the accounts an activation or recovery token may set: the one account
 // of an activation token, every active account of the address in the space for a
-// recovery token. It returns ErrLinkExpired for a token that is unknown, expired, spent
+// recovery token. It returns a gone fault for a token that is unknown, expired, spent
 // or voided by a newer one.
 func (s *Service) Inspect(ctx context.Context, token string) (Inspection, error) {
 	rec, accts, err := s.resolve(ctx, token)
@@ -105,7 +105,7 @@ func (s *Service) Inspect(ctx context.Context, token string) (Inspection, error)
 			switch {
 			case err == nil:
 				name = c.CompanyName
-			case !errors.Is(err, customers.ErrNotFound):
+			case !errors.Is(err, fault.ErrNotFound):
 				return Inspection{}, wrap("inspect", err)
 			}
 			names[a.Company()] = name
@@ -118,24 +118,24 @@ func (s *Service) Inspect(ctx context.Context, token string) (Inspection, error)
 // resolve reads a set-password token and the accounts it may set.
 func (s *Service) resolve(ctx context.Context, token string) (tokens.Record, []Account, error) {
 	if !tokens.WellFormed(token) {
-		return tokens.Record{}, nil, ErrLinkExpired
+		return tokens.Record{}, nil, linkExpired()
 	}
 	rec, err := s.Store.Token(ctx, tokens.Hash(token))
-	if errors.Is(err, tokens.ErrNotFound) {
-		return tokens.Record{}, nil, ErrLinkExpired
+	if errors.Is(err, fault.ErrNotFound) {
+		return tokens.Record{}, nil, linkExpired()
 	}
 	if err != nil {
 		return tokens.Record{}, nil, wrap("read token", err)
 	}
 	if !s.Now().Before(rec.ExpiresAt) {
-		return tokens.Record{}, nil, ErrLinkExpired
+		return tokens.Record{}, nil, linkExpired()
 	}
 	var accts []Account
 	switch rec.Kind {
 	case tokens.KindActivation:
 		a, err := s.Store.Account(ctx, rec.Identifier)
-		if errors.Is(err, ErrNotFound) || (err == nil && !a.Active) {
-			return tokens.Record{}, nil, ErrLinkExpired
+		if errors.Is(err, fault.ErrNotFound) || (err == nil && !a.Active) {
+			return tokens.Record{}, nil, linkExpired()
 		}
 		if err != nil {
 			return tokens.Record{}, nil, wrap("read account", err)
@@ -147,16 +147,16 @@ func (s *Service) resolve(ctx context.Context, token string) (tokens.Record, []A
 			return tokens.Record{}, nil, wrap("read recovery", err)
 		}
 		if current != rec.Hash {
-			return tokens.Record{}, nil, ErrLinkExpired
+			return tokens.Record{}, nil, linkExpired()
 		}
 		if accts, err = s.activeByEmail(ctx, rec.Space, rec.Email); err != nil {
 			return tokens.Record{}, nil, wrap("read accounts", err)
 		}
 		if len(accts) == 0 {
-			return tokens.Record{}, nil, ErrLinkExpired
+			return tokens.Record{}, nil, linkExpired()
 		}
 	default:
-		return tokens.Record{}, nil, ErrLinkExpired
+		return tokens.Record{}, nil, linkExpired()
 	}
 	return rec, accts, nil
 }
@@ -164,7 +164,7 @@ func (s *Service) resolve(ctx context.Context, token string) (tokens.Record, []A
 // Complete sets the password of one account a set-password token may set (SPEC §6.3).
 // The token is spent, every session of the account ends, a login lock is lifted, and the
 // "password changed" mail goes out unless this is the first set from an activation link.
-// It returns ErrLinkExpired, ErrForbidden for an identifier the token does not cover,
+// It returns a gone fault, a forbidden fault for an identifier the token does not cover,
 // password.ErrMismatch or a *password.PolicyError.
 func (s *Service) Complete(ctx context.Context, token, identifier, pw, confirmation string) error {
 	rec, accts, err := s.resolve(ctx, token)
@@ -178,7 +178,7 @@ func (s *Service) Complete(ctx context.Context, token, identifier, pw, confirmat
 		}
 	}
 	if target == nil {
-		return ErrForbidden
+		return forbidden()
 	}
 	if err := password.Check(pw, confirmation, target.Identifier); err != nil {
 		return err
@@ -204,7 +204,7 @@ func (s *Service) Complete(ctx context.Context, token, identifier, pw, confirmat
 	u.Audit = []audit.Entry{e}
 	switch err := s.Store.Apply(ctx, u); {
 	case errors.Is(err, ErrTokenSpent), errors.Is(err, ErrConflict):
-		return ErrLinkExpired
+		return linkExpired()
 	case err != nil:
 		return wrap("complete", err)
 	}

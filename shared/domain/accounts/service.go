@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/mail"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
@@ -22,27 +22,31 @@ import (
 	"github.com/efacture/efacture/shared/domain/tokens"
 )
 
-// Errors the Service returns besides the stores' and package password's.
+// Errors the Service returns whose reason PRODUCT.md §7 names; they match with
+// errors.Is by code and reason. Every other refusal is a plain fault.Error.
 var (
-	ErrInvalidCredentials = errors.New("invalid credentials")
-	ErrUnauthenticated    = errors.New("not signed in")
-	ErrTooManyRequests    = errors.New("too many requests")
-	ErrLinkExpired        = errors.New("link expired or no longer valid")
-	ErrForbidden          = errors.New("forbidden")
-	ErrNoAccount          = errors.New("no account for this address")
-	ErrWrongPassword      = errors.New("wrong current password")
-	ErrInvalid            = errors.New("invalid input")
+	// ErrInvalidCredentials is every refused login.
+	ErrInvalidCredentials = &fault.Error{Code: fault.CodeUnauthenticated, Reason: "invalid_credentials", Detail: "invalid credentials"}
+	// ErrNoAccount is an address without accounts, in a space that says so.
+	ErrNoAccount = &fault.Error{Code: fault.CodeNotFound, Reason: "no_account", Detail: "no account for this address"}
+	// ErrWrongPassword is a wrong current password.
+	ErrWrongPassword = &fault.Error{Code: fault.CodeInvalid, Reason: "wrong_password", Detail: "wrong current password"}
 )
 
-// InvalidError names the input field that is wrong; it matches ErrInvalid.
-type InvalidError struct {
-	Field string
+// Refusals without a finer reason.
+func invalid(field string) error { return fault.Invalid(field, "") }
+func unauthenticated() error     { return fault.New(fault.CodeUnauthenticated, "not signed in") }
+func tooManyRequests() error     { return fault.New(fault.CodeTooMany, "too many requests") }
+func linkExpired() error         { return fault.New(fault.CodeGone, "link expired or no longer valid") }
+func forbidden() error           { return fault.New(fault.CodeForbidden, "forbidden") }
+func notFound() error            { return fault.NotFound("account") }
+
+// noAccount is ErrNoAccount naming the address, which the client is shown.
+func noAccount(email string) error {
+	e := *ErrNoAccount
+	e.Args = []string{email}
+	return &e
 }
-
-func (e *InvalidError) Error() string        { return "invalid " + e.Field }
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
-
-func invalid(field string) error { return &InvalidError{Field: field} }
 
 // Store is what the Service reads and writes.
 type Store interface {
@@ -52,7 +56,7 @@ type Store interface {
 	Space(ctx context.Context, id string) (spaces.Space, error)
 	Customer(ctx context.Context, space, number string) (customers.Customer, error)
 
-	// Account returns an account by identifier (any case), or ErrNotFound.
+	// Account returns an account by identifier (any case), or a fault.ErrNotFound.
 	Account(ctx context.Context, identifier string) (Account, error)
 	// AccountsByEmail returns the accounts of an address in a space, by identifier.
 	AccountsByEmail(ctx context.Context, space, email string) ([]Account, error)
@@ -70,7 +74,7 @@ type Store interface {
 	// LockUntil locks the account against logins until until.
 	LockUntil(ctx context.Context, identifier string, until time.Time) error
 
-	// Token returns a stored token by hash, or tokens.ErrNotFound.
+	// Token returns a stored token by hash, or a fault.ErrNotFound.
 	Token(ctx context.Context, hash string) (tokens.Record, error)
 	// CurrentRecovery returns the hash of the newest recovery token of an address in a
 	// space, "" when there is none.

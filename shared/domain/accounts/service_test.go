@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 func TestWith(t *testing.T) {
@@ -83,11 +85,11 @@ func TestCheckFields(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := s.checkFields(profiles, tt.in)
-			var inv *InvalidError
+			var inv *fault.Error
 			switch {
 			case tt.field == "" && err != nil:
 				t.Fatalf("got %v, want nil", err)
-			case tt.field != "" && (!errors.As(err, &inv) || inv.Field != tt.field || !errors.Is(err, ErrInvalid)):
+			case tt.field != "" && (!errors.As(err, &inv) || inv.Field != tt.field || !errors.Is(err, fault.ErrInvalid)):
 				t.Fatalf("got %v, want an invalid %s", err, tt.field)
 			}
 			if tt.profile != "" && (got.Profile == nil || *got.Profile != tt.profile) {

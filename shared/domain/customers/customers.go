@@ -3,7 +3,6 @@
 package customers
 
 import (
-	"errors"
 	"strings"
 	"time"
 )
@@ -21,9 +20,6 @@ const (
 	DeliveryElectronic = "electronic"
 	DeliveryPaper      = "paper"
 )
-
-// ErrNotFound is returned when the referential never named a customer.
-var ErrNotFound = errors.New("customer not found")
 
 // Customer is a customer company in a space.
 type Customer struct {

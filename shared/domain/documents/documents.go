@@ -4,8 +4,9 @@ package documents
 
 import (
 	"encoding/base64"
-	"errors"
 	"time"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // Types of document.
@@ -13,10 +14,6 @@ const (
 	Invoice    = "invoice"
 	CreditNote = "credit_note"
 )
-
-// ErrNotFound is returned when a document does not exist, belongs to another company or
-// has expired: callers cannot tell these apart, by design.
-var ErrNotFound = errors.New("document not found")
 
 // Document is one archived PDF of one customer company.
 type Document struct {
@@ -53,14 +50,14 @@ func EncodeID(sortKey string) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(sortKey))
 }
 
-// DecodeID returns the sort key of an id, or ErrNotFound for anything malformed.
+// DecodeID returns the sort key of an id, or a fault.ErrNotFound for anything malformed.
 func DecodeID(id string) (string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(id)
 	if err != nil || len(b) < 12 || b[10] != '#' {
-		return "", ErrNotFound
+		return "", fault.NotFound("document")
 	}
 	if _, err := time.Parse(time.DateOnly, string(b[:10])); err != nil {
-		return "", ErrNotFound
+		return "", fault.NotFound("document")
 	}
 	return string(b), nil
 }

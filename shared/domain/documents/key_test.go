@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 func TestParseInboxKey(t *testing.T) {
@@ -157,7 +158,7 @@ func TestDecodeIDMalformed(t *testing.T) {
 	for name, id := range cases {
 		t.Run(name, func(t *testing.T) {
 			got, err := documents.DecodeID(id)
-			if !errors.Is(err, documents.ErrNotFound) {
+			if !errors.Is(err, fault.ErrNotFound) {
 				t.Errorf("DecodeID(%q): got %q, %v; want ErrNotFound", id, got, err)
 			}
 		})

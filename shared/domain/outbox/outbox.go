@@ -23,9 +23,6 @@ const (
 	StatusDead    = "dead"
 )
 
-// ErrNotFound is returned for an unknown key.
-var ErrNotFound = errors.New("outbox record not found")
-
 // ErrNotPending is returned when marking a record that another delivery already settled.
 var ErrNotPending = errors.New("outbox record not pending")
 

@@ -5,11 +5,12 @@ package password
 import (
 	"bufio"
 	_ "embed"
-	"errors"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // Lengths of the policy, counted in Unicode code points.
@@ -34,11 +35,12 @@ const (
 	ContainsIdentifier Rule = "contains_identifier"
 )
 
+// Errors of Check, both invalid input with the reason PRODUCT.md §7 names.
 var (
 	// ErrPolicy matches every *PolicyError with errors.Is.
-	ErrPolicy = errors.New("password does not meet the policy")
+	ErrPolicy = &fault.Error{Code: fault.CodeInvalid, Reason: "password_policy", Detail: "password does not meet the policy"}
 	// ErrMismatch is returned when the confirmation differs from the password.
-	ErrMismatch = errors.New("password and confirmation differ")
+	ErrMismatch = &fault.Error{Code: fault.CodeInvalid, Reason: "password_mismatch", Detail: "password and confirmation differ"}
 )
 
 // PolicyError lists the rules a password failed.
@@ -47,15 +49,22 @@ type PolicyError struct {
 }
 
 func (e *PolicyError) Error() string {
+	return ErrPolicy.Detail + ": " + strings.Join(e.codes(), ", ")
+}
+
+// Unwrap returns e as a fault.Error, the form a transport shows: invalid input with the
+// failed rules.
+func (e *PolicyError) Unwrap() error {
+	return &fault.Error{Code: ErrPolicy.Code, Reason: ErrPolicy.Reason, Rules: e.codes(), Detail: ErrPolicy.Detail}
+}
+
+func (e *PolicyError) codes() []string {
 	codes := make([]string, len(e.Rules))
 	for i, r := range e.Rules {
 		codes[i] = string(r)
 	}
-	return ErrPolicy.Error() + ": " + strings.Join(codes, ", ")
+	return codes
 }
-
-// Is makes errors.Is(err, ErrPolicy) true for a *PolicyError.
-func (e *PolicyError) Is(target error) bool { return target == ErrPolicy }
 
 // Has reports whether rule r is among the failed rules.
 func (e *PolicyError) Has(r Rule) bool {

@@ -11,12 +11,11 @@ import (
 	"github.com/efacture/efacture/shared/domain/tokens"
 )
 
-// Errors of session checks and stores.
+// Errors of session checks; they never reach a client, which sees unauthenticated.
 var (
-	ErrNotFound = errors.New("session not found")
-	ErrIdle     = errors.New("session idle for too long")
-	ErrTooOld   = errors.New("session past its absolute lifetime")
-	ErrRevoked  = errors.New("session revoked by its account")
+	ErrIdle    = errors.New("session idle for too long")
+	ErrTooOld  = errors.New("session past its absolute lifetime")
+	ErrRevoked = errors.New("session revoked by its account")
 )
 
 // Policy is how long sessions last.
@@ -83,7 +82,7 @@ func (s Session) NeedsTouch(p Policy, now time.Time) bool {
 
 // Store keeps sessions under their hash.
 type Store interface {
-	// Session returns the session stored under hash, or ErrNotFound.
+	// Session returns the session stored under hash, or a fault.ErrNotFound.
 	Session(ctx context.Context, hash string) (Session, error)
 	// TouchSession records a request at at; a vanished session is not an error.
 	TouchSession(ctx context.Context, hash string, at time.Time) error

@@ -27,9 +27,6 @@ const (
 	MaxDocumentBytesCap = 64 << 20
 )
 
-// ErrNotFound is returned by stores when a space id is unknown.
-var ErrNotFound = errors.New("space not found")
-
 // Brand is what the portal and mails show of a supplier.
 type Brand struct {
 	Color   string `json:"color"`

@@ -7,12 +7,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"time"
 )
-
-// ErrNotFound is returned by stores for a hash they do not hold.
-var ErrNotFound = errors.New("token not found")
 
 // New returns a 128-bit random token (URL-safe, 22 characters) and its stored hash.
 func New() (token, hash string) {

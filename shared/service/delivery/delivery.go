@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/mail"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
@@ -58,7 +59,7 @@ var ErrDeadLettered = errors.New("mail dead-lettered")
 // record needs nothing more; any error asks the event source to retry.
 func (s *Service) Deliver(ctx context.Context, key string) error {
 	rec, err := s.Store.OutboxRecord(ctx, key)
-	if errors.Is(err, outbox.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		s.Log.WarnContext(ctx, "outbox record vanished", "key", logKey(key))
 		return nil
 	}

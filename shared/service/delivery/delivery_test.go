@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/mail"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
@@ -41,7 +42,7 @@ func (s *fakeStore) OutboxRecord(_ context.Context, key string) (outbox.Record, 
 	defer s.mu.Unlock()
 	r, ok := s.records[key]
 	if !ok {
-		return outbox.Record{}, outbox.ErrNotFound
+		return outbox.Record{}, fault.NotFound("outbox record")
 	}
 	r.Data = maps.Clone(r.Data)
 	return r, nil
@@ -81,7 +82,7 @@ func (s *fakeStore) Space(_ context.Context, id string) (spaces.Space, error) {
 	defer s.mu.Unlock()
 	sp, ok := s.spaces[id]
 	if !ok {
-		return spaces.Space{}, spaces.ErrNotFound
+		return spaces.Space{}, fault.NotFound("space")
 	}
 	return sp, nil
 }

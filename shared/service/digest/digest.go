@@ -14,6 +14,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -117,7 +118,7 @@ func (s *Service) customer(ctx context.Context, sp spaces.Space, number string, 
 		return err
 	}
 	c, err := s.Store.Customer(ctx, sp.ID, number)
-	if err != nil && !errors.Is(err, customers.ErrNotFound) {
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		return err
 	}
 	if len(entries) == 0 || c.Email == "" || c.Notification != customers.NotifyDigest || c.AdminID == "" {

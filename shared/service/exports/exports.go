@@ -15,6 +15,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -32,16 +33,11 @@ const (
 	StatusFailed  = "failed"
 )
 
-// Errors of the service.
-var (
-	// ErrInvalid wraps a malformed request (a 400).
-	ErrInvalid = errors.New("invalid export request")
-	// ErrTooLarge is a request beyond Limits (a 413).
-	ErrTooLarge = errors.New("export too large")
-	// ErrNotFound is an export that does not exist, belongs to another company or has
-	// expired (a 404).
-	ErrNotFound = errors.New("export not found")
-)
+// tooLarge is a request beyond Limits.
+func tooLarge() error { return fault.New(fault.CodeTooLarge, "export too large") }
+
+// notFound is an export that does not exist, belongs to another company or has expired.
+func notFound() error { return fault.NotFound("export") }
 
 // Lifetime is how long an export stays downloadable; the archive bucket's lifecycle rule
 // on exports/ removes the file after it.
@@ -124,7 +120,7 @@ type Store interface {
 	EachDocument(ctx context.Context, company string, w listing.Window, typ string, now time.Time, fn func(documents.Document) error) error
 	// PutExport records a new export.
 	PutExport(ctx context.Context, e Export) error
-	// Export returns an export, or ErrNotFound.
+	// Export returns an export, or a fault.ErrNotFound.
 	Export(ctx context.Context, id string) (Export, error)
 	// FinishExport moves a pending export to status (ready or failed); an export that is
 	// no longer pending is left alone.
@@ -156,13 +152,14 @@ type Service struct {
 	Log     *slog.Logger
 }
 
+// invalid is a malformed request; no single field is named to the client.
 func invalid(format string, a ...any) error {
-	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, a...))
+	return fault.Invalid("", fmt.Sprintf(format, a...))
 }
 
 // Request validates r for caller c, checks the limits, records the export and queues it.
-// It returns an error matching ErrInvalid, ErrTooLarge or documents.ErrNotFound (an id
-// that is not one of the caller's live documents).
+// It returns an invalid, a too_large or a not_found fault (an id that is not one of the
+// caller's live documents).
 func (s *Service) Request(ctx context.Context, c listing.Caller, r Request) (Export, error) {
 	now := s.Now()
 	sp, err := s.Spaces.Space(ctx, c.Space)
@@ -204,7 +201,7 @@ func (s *Service) selection(ctx context.Context, c listing.Caller, sp *spaces.Sp
 			return Selection{}, 0, invalid("ids exclude from, to and type")
 		}
 		if len(r.IDs) > s.Limits.MaxDocuments {
-			return Selection{}, 0, ErrTooLarge
+			return Selection{}, 0, tooLarge()
 		}
 		seen := map[string]bool{}
 		var sks []string
@@ -223,10 +220,10 @@ func (s *Service) selection(ctx context.Context, c listing.Caller, sp *spaces.Sp
 			return Selection{}, 0, err
 		}
 		if len(docs) != len(sks) {
-			return Selection{}, 0, documents.ErrNotFound
+			return Selection{}, 0, fault.NotFound("document")
 		}
 		if r.Format == FormatZIP && totalSize(docs) > s.Limits.MaxZIPBytes {
-			return Selection{}, 0, ErrTooLarge
+			return Selection{}, 0, tooLarge()
 		}
 		return Selection{SortKeys: sks}, len(docs), nil
 	}
@@ -237,7 +234,7 @@ func (s *Service) selection(ctx context.Context, c listing.Caller, sp *spaces.Sp
 	}
 	w, err := listing.ResolveWindow(r.From, r.To, c.HistoryMonths, sp, now)
 	if err != nil {
-		return Selection{}, 0, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return Selection{}, 0, invalid("%v", err)
 	}
 	sel := Selection{Window: w, Type: r.Type}
 	if w.Empty() {
@@ -252,7 +249,7 @@ func (s *Service) selection(ctx context.Context, c listing.Caller, sp *spaces.Sp
 		return Selection{}, 0, err
 	}
 	if n > max || (r.Format == FormatZIP && size > s.Limits.MaxZIPBytes) {
-		return Selection{}, 0, ErrTooLarge
+		return Selection{}, 0, tooLarge()
 	}
 	return sel, n, nil
 }
@@ -276,10 +273,10 @@ func newID() (string, error) {
 }
 
 // Status returns the caller's export and, once ready, a presigned URL of its file.
-// Another company's, an unknown or an expired export is ErrNotFound.
+// Another company's, an unknown or an expired export is a not_found fault.
 func (s *Service) Status(ctx context.Context, c listing.Caller, id string) (Export, string, error) {
 	if len(id) > 64 {
-		return Export{}, "", ErrNotFound
+		return Export{}, "", notFound()
 	}
 	e, err := s.Store.Export(ctx, id)
 	if err != nil {
@@ -287,7 +284,7 @@ func (s *Service) Status(ctx context.Context, c listing.Caller, id string) (Expo
 	}
 	now := s.Now()
 	if e.Space != c.Space || e.CustomerNumber != c.CustomerNumber || !now.Before(e.ExpiresAt) {
-		return Export{}, "", ErrNotFound
+		return Export{}, "", notFound()
 	}
 	if e.Status != StatusReady {
 		return e, "", nil
@@ -314,7 +311,7 @@ func Filename(e Export, loc *time.Location) string {
 // on the last attempt (final) the export is marked failed instead.
 func (s *Service) Build(ctx context.Context, id string, final bool) error {
 	e, err := s.Store.Export(ctx, id)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		s.Log.WarnContext(ctx, "export gone before it was built", "export", id)
 		return nil
 	}
@@ -325,7 +322,7 @@ func (s *Service) Build(ctx context.Context, id string, final bool) error {
 		return nil // a redelivered message
 	}
 	n, err := s.build(ctx, e)
-	if errors.Is(err, ErrTooLarge) {
+	if errors.Is(err, fault.ErrTooLarge) {
 		s.Log.WarnContext(ctx, "export grew past the limits", "export", id)
 		return s.Store.FinishExport(ctx, id, StatusFailed, "", 0, s.Now())
 	}
@@ -367,7 +364,7 @@ func (s *Service) build(ctx context.Context, e Export) (int, error) {
 			}
 			add := func(d documents.Document) error {
 				if n++; n > s.Limits.MaxRows {
-					return ErrTooLarge
+					return tooLarge()
 				}
 				return t.Add(d, "")
 			}
@@ -381,7 +378,7 @@ func (s *Service) build(ctx context.Context, e Export) (int, error) {
 	var docs []documents.Document
 	err = s.each(ctx, e, now, func(d documents.Document) error {
 		if docs = append(docs, d); len(docs) > s.Limits.MaxDocuments {
-			return ErrTooLarge
+			return tooLarge()
 		}
 		return nil
 	})
@@ -389,7 +386,7 @@ func (s *Service) build(ctx context.Context, e Export) (int, error) {
 		return 0, err
 	}
 	if totalSize(docs) > s.Limits.MaxZIPBytes {
-		return 0, ErrTooLarge
+		return 0, tooLarge()
 	}
 	err = s.Archive.Upload(ctx, e.ObjectKey(), e.ContentType(), func(w io.Writer) error {
 		return WriteZIP(ctx, w, docs, s.Archive.Open, e.Language, loc, now)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -86,7 +87,7 @@ func (f *fakeStore) Export(ctx context.Context, id string) (Export, error) {
 	}
 	e, ok := f.exports[id]
 	if !ok {
-		return Export{}, ErrNotFound
+		return Export{}, fault.NotFound("export")
 	}
 	return e, nil
 }
@@ -214,15 +215,15 @@ func TestRequest(t *testing.T) {
 		{"zip of ids", Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3"), id("C001", "2026-10-02", "A-2"), id("C001", "2026-11-20", "F-3")}}, nil, 2},
 		{"csv of the default period", Request{Format: "csv"}, nil, 3},
 		{"csv of a typed period", Request{Format: "csv", From: "2026-01-01", To: "2026-11-30", Type: "invoice"}, nil, 2},
-		{"unknown format", Request{Format: "pdf"}, ErrInvalid, 0},
-		{"ids and period", Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3")}, Type: "invoice"}, ErrInvalid, 0},
-		{"bad type", Request{Format: "csv", Type: "receipt"}, ErrInvalid, 0},
-		{"bad date", Request{Format: "csv", From: "yesterday"}, ErrInvalid, 0},
-		{"foreign id", Request{Format: "zip", IDs: []string{id("C002", "2026-11-20", "X-1")}}, documents.ErrNotFound, 0},
-		{"expired id", Request{Format: "zip", IDs: []string{id("C001", "2024-11-01", "F-0")}}, documents.ErrNotFound, 0},
-		{"malformed id", Request{Format: "zip", IDs: []string{"nope"}}, documents.ErrNotFound, 0},
-		{"too many ids", Request{Format: "csv", IDs: []string{"a", "b", "c", "d"}}, ErrTooLarge, 0},
-		{"zip too heavy", Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3"), id("C001", "2026-10-02", "A-2"), id("C001", "2026-09-01", "F-1")}}, ErrTooLarge, 0},
+		{"unknown format", Request{Format: "pdf"}, fault.ErrInvalid, 0},
+		{"ids and period", Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3")}, Type: "invoice"}, fault.ErrInvalid, 0},
+		{"bad type", Request{Format: "csv", Type: "receipt"}, fault.ErrInvalid, 0},
+		{"bad date", Request{Format: "csv", From: "yesterday"}, fault.ErrInvalid, 0},
+		{"foreign id", Request{Format: "zip", IDs: []string{id("C002", "2026-11-20", "X-1")}}, fault.ErrNotFound, 0},
+		{"expired id", Request{Format: "zip", IDs: []string{id("C001", "2024-11-01", "F-0")}}, fault.ErrNotFound, 0},
+		{"malformed id", Request{Format: "zip", IDs: []string{"nope"}}, fault.ErrNotFound, 0},
+		{"too many ids", Request{Format: "csv", IDs: []string{"a", "b", "c", "d"}}, fault.ErrTooLarge, 0},
+		{"zip too heavy", Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3"), id("C001", "2026-10-02", "A-2"), id("C001", "2026-09-01", "F-1")}}, fault.ErrTooLarge, 0},
 		{"csv period at the row limit", Request{Format: "csv", From: "2025-01-01"}, nil, 3},
 	}
 	for _, c := range cases {
@@ -258,8 +259,8 @@ func TestRequest(t *testing.T) {
 	t.Run("csv period over the row limit", func(t *testing.T) {
 		f := newFixture(t)
 		f.svc.Limits.MaxRows = 2
-		if _, err := f.svc.Request(context.Background(), caller, Request{Format: "csv", From: "2025-01-01"}); !errors.Is(err, ErrTooLarge) {
-			t.Errorf("got %v, want ErrTooLarge", err)
+		if _, err := f.svc.Request(context.Background(), caller, Request{Format: "csv", From: "2025-01-01"}); !errors.Is(err, fault.ErrTooLarge) {
+			t.Errorf("got %v, want fault.ErrTooLarge", err)
 		}
 	})
 }
@@ -326,13 +327,13 @@ func TestBuildAndStatus(t *testing.T) {
 	t.Run("other company", func(t *testing.T) {
 		other := caller
 		other.CustomerNumber = "C002"
-		if _, _, err := f.svc.Status(ctx, other, zipExport.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("got %v, want ErrNotFound", err)
+		if _, _, err := f.svc.Status(ctx, other, zipExport.ID); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("got %v, want fault.ErrNotFound", err)
 		}
 	})
 	t.Run("unknown", func(t *testing.T) {
-		if _, _, err := f.svc.Status(ctx, caller, "nope"); !errors.Is(err, ErrNotFound) {
-			t.Errorf("got %v, want ErrNotFound", err)
+		if _, _, err := f.svc.Status(ctx, caller, "nope"); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("got %v, want fault.ErrNotFound", err)
 		}
 	})
 	t.Run("last minutes", func(t *testing.T) {
@@ -346,8 +347,8 @@ func TestBuildAndStatus(t *testing.T) {
 	})
 	t.Run("expired", func(t *testing.T) {
 		f.clock = now.Add(24 * time.Hour)
-		if _, _, err := f.svc.Status(ctx, caller, csvExport.ID); !errors.Is(err, ErrNotFound) {
-			t.Errorf("got %v, want ErrNotFound", err)
+		if _, _, err := f.svc.Status(ctx, caller, csvExport.ID); !errors.Is(err, fault.ErrNotFound) {
+			t.Errorf("got %v, want fault.ErrNotFound", err)
 		}
 	})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -173,7 +174,7 @@ func (s *fakeStore) Space(_ context.Context, id string) (spaces.Space, error) {
 	defer s.mu.Unlock()
 	sp, ok := s.spaces[id]
 	if !ok {
-		return spaces.Space{}, spaces.ErrNotFound
+		return spaces.Space{}, fault.NotFound("space")
 	}
 	return sp, nil
 }
@@ -183,7 +184,7 @@ func (s *fakeStore) Customer(_ context.Context, space, number string) (customers
 	defer s.mu.Unlock()
 	c, ok := s.customers[documents.Company(space, number)]
 	if !ok {
-		return customers.Customer{}, customers.ErrNotFound
+		return customers.Customer{}, fault.NotFound("customer")
 	}
 	return c, nil
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -55,9 +56,9 @@ type Objects interface {
 
 // Store is the DynamoDB side.
 type Store interface {
-	// Space returns a space's settings, or spaces.ErrNotFound.
+	// Space returns a space's settings, or a fault.ErrNotFound.
 	Space(ctx context.Context, id string) (spaces.Space, error)
-	// Customer returns a customer, or customers.ErrNotFound.
+	// Customer returns a customer, or a fault.ErrNotFound.
 	Customer(ctx context.Context, space, number string) (customers.Customer, error)
 	// ApplyCustomer upserts the referential's fields of a customer.
 	ApplyCustomer(ctx context.Context, c customers.Customer, now time.Time) error
@@ -128,7 +129,7 @@ func (s *Service) Handle(ctx context.Context, eventKey string) error {
 		return nil
 	}
 	space, err := s.Store.Space(ctx, key.Space)
-	if errors.Is(err, spaces.ErrNotFound) {
+	if errors.Is(err, fault.ErrNotFound) {
 		return s.reject(ctx, key, documents.Reject(documents.CodeUnknownSpace, []string{"key"},
 			"space %q does not exist; files go under inbox/{space}/documents/ or inbox/{space}/customers/",
 			"l'espace %q n'existe pas ; les fichiers se déposent sous inbox/{espace}/documents/ ou inbox/{espace}/customers/",
@@ -189,7 +190,7 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	}
 	cust, err := s.Store.Customer(ctx, space.ID, f.CustomerNumber)
 	known := err == nil
-	if err != nil && !errors.Is(err, customers.ErrNotFound) {
+	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		return err
 	}
 	if known && xml != nil && xml.BuyerSIREN != "" && cust.SIREN != "" && xml.BuyerSIREN != cust.SIREN {

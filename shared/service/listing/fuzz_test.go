@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/signing"
 	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
 // FuzzResolve feeds the listing's query string, cursor included, as a client may send
-// it: a parameter is accepted or refused as ErrInvalid, an accepted listing reads only
+// it: a parameter is accepted or refused as fault.ErrInvalid, an accepted listing reads only
 // the caller's company within its bounds, and a cursor that verifies for the caller does
 // not for another company.
 func FuzzResolve(f *testing.F) {
@@ -46,9 +47,9 @@ func FuzzResolve(f *testing.F) {
 		p := ParamsFromQuery(q)
 		r, err := resolve(p, caller, sp, now, key)
 		if err != nil {
-			var inv *InvalidError
-			if !errors.Is(err, ErrInvalid) || !errors.As(err, &inv) || inv.Param == "" {
-				t.Fatalf("%q: got %v, want an *InvalidError naming the parameter", rawQuery, err)
+			var inv *fault.Error
+			if !errors.Is(err, fault.ErrInvalid) || !errors.As(err, &inv) || inv.Field == "" {
+				t.Fatalf("%q: got %v, want an invalid fault naming the parameter", rawQuery, err)
 			}
 			return
 		}
@@ -72,7 +73,7 @@ func FuzzResolve(f *testing.F) {
 			if got.After == nil {
 				t.Fatalf("%q: a cursor was accepted without a position", rawQuery)
 			}
-			if _, err := resolve(p, other, sp, now, key); !errors.Is(err, ErrInvalid) {
+			if _, err := resolve(p, other, sp, now, key); !errors.Is(err, fault.ErrInvalid) {
 				t.Fatalf("%q: the caller's cursor also works for another company (%v)", rawQuery, err)
 			}
 		}
@@ -91,7 +92,7 @@ func (s *companyStore) LiveDocument(ctx context.Context, company, sk string, now
 }
 
 // FuzzDownloadID feeds Download the path id of GET /api/documents/{id}/download: it
-// answers a URL or documents.ErrNotFound, reads only the caller's company, and hands
+// answers a URL or fault.ErrNotFound, reads only the caller's company, and hands
 // out only the caller's documents.
 func FuzzDownloadID(f *testing.F) {
 	own := doc("F-1", "2026-11-20", now.Add(time.Hour))
@@ -108,8 +109,8 @@ func FuzzDownloadID(f *testing.F) {
 		svc.Store = st
 		url, err := svc.Download(context.Background(), caller, id)
 		if err != nil {
-			if !errors.Is(err, documents.ErrNotFound) {
-				t.Fatalf("%q: got %v, want documents.ErrNotFound", id, err)
+			if !errors.Is(err, fault.ErrNotFound) {
+				t.Fatalf("%q: got %v, want fault.ErrNotFound", id, err)
 			}
 			return
 		}

@@ -4,41 +4,23 @@
 package listing
 
 import (
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
-// Errors of the service; documents.ErrNotFound covers unknown, foreign and expired ids.
-var (
-	// ErrInvalid wraps every rejected parameter or cursor (a 400).
-	ErrInvalid = errors.New("invalid listing request")
-	// ErrLinkExpired is a link that is unknown, past its expiry, whose recipient account
-	// is no longer active or whose document has expired (a 410): callers cannot tell
-	// these apart, by design.
-	ErrLinkExpired = errors.New("link expired")
-	// ErrRateLimited is a link used too often in the current hour (a 429).
-	ErrRateLimited = errors.New("too many link uses")
-	// ErrLinkNotFound is returned by stores for an unknown link token.
-	ErrLinkNotFound = errors.New("link not found")
-)
-
-// InvalidError names the parameter at fault; it matches ErrInvalid.
-type InvalidError struct {
-	Param  string
-	Reason string
-}
-
-func (e *InvalidError) Error() string { return fmt.Sprintf("%s: %s", e.Param, e.Reason) }
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
-
+// invalid refuses a parameter or cursor. Like every error of the service a client sees,
+// it is a fault: invalid naming the parameter, not_found for an unknown, foreign or
+// expired document id, gone for a link that is unknown, past its expiry, whose recipient
+// account is no longer active or whose document has expired (callers cannot tell these
+// apart, by design), too_many for a link used too often in the current hour.
 func invalid(param, format string, a ...any) error {
-	return &InvalidError{Param: param, Reason: fmt.Sprintf(format, a...)}
+	return fault.Invalid(param, fmt.Sprintf(format, a...))
 }
+
+func linkExpired() error { return fault.New(fault.CodeGone, "link expired") }
 
 // Caller is who a request acts for. Space and customer come only from the session, never
 // from the request (SPEC §7, tenancy).

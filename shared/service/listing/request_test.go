@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/signing"
 	"github.com/efacture/efacture/shared/domain/spaces"
 )
@@ -87,8 +88,8 @@ func TestResolve(t *testing.T) {
 			}
 			r, err := resolve(c.p, c.c, sp, at, testSigner(t, 1))
 			if c.errFor != "" {
-				var ie *InvalidError
-				if !errors.As(err, &ie) || ie.Param != c.errFor || !errors.Is(err, ErrInvalid) {
+				var ie *fault.Error
+				if !errors.As(err, &ie) || ie.Field != c.errFor || !errors.Is(err, fault.ErrInvalid) {
 					t.Fatalf("got error %v, want an invalid %s", err, c.errFor)
 				}
 				return
@@ -149,8 +150,8 @@ func TestCursorBinding(t *testing.T) {
 				c.p.Cursor = token
 			}
 			_, err := resolve(c.p, c.c, sp, now, c.signer)
-			var ie *InvalidError
-			if !errors.As(err, &ie) || ie.Param != "cursor" {
+			var ie *fault.Error
+			if !errors.As(err, &ie) || ie.Field != "cursor" {
 				t.Errorf("got %v, want an invalid cursor", err)
 			}
 		})

@@ -9,6 +9,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/signing"
 	"github.com/efacture/efacture/shared/domain/spaces"
@@ -19,12 +20,12 @@ import (
 type Store interface {
 	// ListDocuments runs one page of a listing as a single request.
 	ListDocuments(ctx context.Context, q Query) (Page, error)
-	// LiveDocument returns a company's document by sort key, or documents.ErrNotFound
+	// LiveDocument returns a company's document by sort key, or a fault.ErrNotFound
 	// when there is none or it expired at now.
 	LiveDocument(ctx context.Context, company, sortKey string, now time.Time) (documents.Document, error)
 	// MarkDownloaded sets a document's downloadedAt to at unless it is already set.
 	MarkDownloaded(ctx context.Context, company, sortKey string, at time.Time) error
-	// LinkToken returns a stored token by hash, or ErrLinkNotFound.
+	// LinkToken returns a stored token by hash, or a fault.ErrNotFound.
 	LinkToken(ctx context.Context, hash string) (tokens.Record, error)
 	// LinkRecipientActive reports whether the account exists, is active and still
 	// belongs to the company.
@@ -36,7 +37,7 @@ type AuditLog interface {
 	PutAudit(ctx context.Context, e audit.Entry) error
 }
 
-// Spaces returns a space's settings, or spaces.ErrNotFound.
+// Spaces returns a space's settings, or a fault.ErrNotFound.
 type Spaces interface {
 	Space(ctx context.Context, id string) (spaces.Space, error)
 }
@@ -63,8 +64,8 @@ type Service struct {
 	Log      *slog.Logger
 }
 
-// List returns one page of the caller's documents. It returns an error matching
-// ErrInvalid for a bad parameter or cursor.
+// List returns one page of the caller's documents. It returns an invalid fault naming
+// the parameter for a bad parameter or cursor.
 func (s *Service) List(ctx context.Context, c Caller, p Params) (Result, error) {
 	sp, err := s.Spaces.Space(ctx, c.Space)
 	if err != nil {
@@ -92,7 +93,7 @@ func (s *Service) List(ctx context.Context, c Caller, p Params) (Result, error) 
 }
 
 // Download returns a presigned URL of one of the caller's documents, marks it downloaded
-// and audits it. An unknown, foreign, malformed or expired id is documents.ErrNotFound.
+// and audits it. An unknown, foreign, malformed or expired id is a not_found fault.
 func (s *Service) Download(ctx context.Context, c Caller, id string) (string, error) {
 	sk, err := documents.DecodeID(id)
 	if err != nil {
@@ -125,23 +126,23 @@ func (s *Service) Download(ctx context.Context, c Caller, id string) (string, er
 }
 
 // FollowLink checks a no-login link (SPEC §5) and returns a presigned URL of its
-// document. It returns ErrLinkExpired for anything that makes the link unusable and
-// ErrRateLimited past the hourly budget. A link is reusable until it expires.
+// document. It returns a gone fault for anything that makes the link unusable and a
+// too_many fault past the hourly budget. A link is reusable until it expires.
 func (s *Service) FollowLink(ctx context.Context, token string) (string, error) {
 	if !tokens.WellFormed(token) {
-		return "", ErrLinkExpired
+		return "", linkExpired()
 	}
 	hash := tokens.Hash(token)
 	now := s.Now()
 	rec, err := s.Store.LinkToken(ctx, hash)
-	if errors.Is(err, ErrLinkNotFound) {
-		return "", ErrLinkExpired
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", linkExpired()
 	}
 	if err != nil {
 		return "", err
 	}
 	if rec.Kind != tokens.KindLink || !now.Before(rec.ExpiresAt) {
-		return "", ErrLinkExpired
+		return "", linkExpired()
 	}
 	// Counted before the other reads, so a flood costs one write per use.
 	ok, err := s.Limiter.Hit(ctx, ratelimit.ScopeLink, hash, s.LinkUses)
@@ -149,19 +150,19 @@ func (s *Service) FollowLink(ctx context.Context, token string) (string, error) 
 		return "", err
 	}
 	if !ok {
-		return "", ErrRateLimited
+		return "", fault.New(fault.CodeTooMany, "link used too often")
 	}
 	active, err := s.Store.LinkRecipientActive(ctx, rec.Identifier, rec.Space, rec.CustomerNumber)
 	if err != nil {
 		return "", err
 	}
 	if !active {
-		return "", ErrLinkExpired
+		return "", linkExpired()
 	}
 	company := documents.Company(rec.Space, rec.CustomerNumber)
 	d, err := s.Store.LiveDocument(ctx, company, rec.DocumentSK, now)
-	if errors.Is(err, documents.ErrNotFound) {
-		return "", ErrLinkExpired
+	if errors.Is(err, fault.ErrNotFound) {
+		return "", linkExpired()
 	}
 	if err != nil {
 		return "", err

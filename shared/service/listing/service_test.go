@@ -8,6 +8,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -38,7 +39,7 @@ func (f *fakeStore) ListDocuments(ctx context.Context, q Query) (Page, error) {
 func (f *fakeStore) LiveDocument(ctx context.Context, company, sk string, now time.Time) (documents.Document, error) {
 	d, ok := f.docs[company+"|"+sk]
 	if !ok || !d.ExpiresAt.After(now) {
-		return documents.Document{}, documents.ErrNotFound
+		return documents.Document{}, fault.NotFound("document")
 	}
 	return d, nil
 }
@@ -58,7 +59,7 @@ func (f *fakeStore) PutAudit(ctx context.Context, e audit.Entry) error {
 func (f *fakeStore) LinkToken(ctx context.Context, hash string) (tokens.Record, error) {
 	r, ok := f.links[hash]
 	if !ok {
-		return tokens.Record{}, ErrLinkNotFound
+		return tokens.Record{}, fault.NotFound("link")
 	}
 	return r, nil
 }
@@ -78,7 +79,7 @@ type fakeSpaces struct{ sp *spaces.Space }
 
 func (f fakeSpaces) Space(ctx context.Context, id string) (spaces.Space, error) {
 	if id != f.sp.ID {
-		return spaces.Space{}, spaces.ErrNotFound
+		return spaces.Space{}, fault.NotFound("space")
 	}
 	return *f.sp, nil
 }
@@ -126,8 +127,8 @@ func TestDownload(t *testing.T) {
 		"expired": expired.ID(), "foreign": foreign.ID(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			if _, err := svc.Download(context.Background(), caller, id); !errors.Is(err, documents.ErrNotFound) {
-				t.Errorf("got %v, want documents.ErrNotFound", err)
+			if _, err := svc.Download(context.Background(), caller, id); !errors.Is(err, fault.ErrNotFound) {
+				t.Errorf("got %v, want fault.ErrNotFound", err)
 			}
 		})
 	}
@@ -215,12 +216,12 @@ func TestFollowLink(t *testing.T) {
 		at          time.Time
 		want        error
 	}{
-		{"malformed", "short", now, ErrLinkExpired},
-		{"unknown", unknown, now, ErrLinkExpired},
-		{"expired", expiredLink, now, ErrLinkExpired},
-		{"not a link", activation, now, ErrLinkExpired},
-		{"account deactivated", deactivated, now, ErrLinkExpired},
-		{"document expired since", docExpires, now.Add(2 * time.Minute), ErrLinkExpired},
+		{"malformed", "short", now, fault.ErrGone},
+		{"unknown", unknown, now, fault.ErrGone},
+		{"expired", expiredLink, now, fault.ErrGone},
+		{"not a link", activation, now, fault.ErrGone},
+		{"account deactivated", deactivated, now, fault.ErrGone},
+		{"document expired since", docExpires, now.Add(2 * time.Minute), fault.ErrGone},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -240,8 +241,8 @@ func TestFollowLink(t *testing.T) {
 			t.Fatalf("use %d: %v", i, err)
 		}
 	}
-	if _, err := svc.FollowLink(ctx, valid); !errors.Is(err, ErrRateLimited) {
-		t.Errorf("fourth use in the hour: got %v, want ErrRateLimited", err)
+	if _, err := svc.FollowLink(ctx, valid); !errors.Is(err, fault.ErrTooMany) {
+		t.Errorf("fourth use in the hour: got %v, want fault.ErrTooMany", err)
 	}
 	clock = now.Add(time.Hour)
 	if _, err := svc.FollowLink(ctx, valid); err != nil {

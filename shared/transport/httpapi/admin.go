@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // AuditPageSize is the audit log's page size when the request sets no limit.
@@ -13,24 +14,24 @@ const AuditPageSize = 50
 
 // users lists the accounts of the caller's company.
 func users(d AdminDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, _ := CallerFrom(r.Context())
 		accts, err := d.Accounts.Users(r.Context(), c.Account)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		items := make([]userJSON, 0, len(accts))
 		for _, a := range accts {
 			items = append(items, userView(a))
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": items})
+		return nil
 	})
 }
 
 // createUser adds an account to the caller's company: 201 with the user.
 func createUser(d AdminDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Identifier   string `json:"identifier"`
 			Password     string `json:"password"`
@@ -45,8 +46,7 @@ func createUser(d AdminDeps) http.Handler {
 			Profile      string `json:"profile"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		c, _ := CallerFrom(r.Context())
 		a, err := d.Accounts.CreateUser(r.Context(), c.Account, accounts.NewUser{
@@ -55,17 +55,17 @@ func createUser(d AdminDeps) http.Handler {
 			Profile: in.Profile, Active: in.Active == nil || *in.Active, Admin: in.Admin,
 		})
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		writeJSON(w, http.StatusCreated, userView(a))
+		return nil
 	})
 }
 
 // updateUser changes an account of the caller's company; another company's account
 // answers 404 like an unknown one.
 func updateUser(d AdminDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			FirstName    *string `json:"firstName"`
 			LastName     *string `json:"lastName"`
@@ -79,8 +79,7 @@ func updateUser(d AdminDeps) http.Handler {
 			Confirmation *string `json:"confirmation"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		c, _ := CallerFrom(r.Context())
 		a, err := d.Accounts.UpdateUser(r.Context(), c.Account, r.PathValue("identifier"), accounts.UserChange{
@@ -91,25 +90,24 @@ func updateUser(d AdminDeps) http.Handler {
 			Password: in.Password, Confirmation: in.Confirmation,
 		})
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, userView(a))
+		return nil
 	})
 }
 
 // auditLog pages through the company's audit log, newest first. The cursor is signed and
 // bound to the caller's company: an edited cursor, or another company's, is a 400.
 func auditLog(d AdminDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, _ := CallerFrom(r.Context())
 		q := r.URL.Query()
 		limit := AuditPageSize
 		if s := q.Get("limit"); s != "" {
 			n, err := strconv.Atoi(s)
 			if err != nil || n < 1 || n > 100 {
-				writeError(w, r, d.Log, &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{"limit"}})
-				return
+				return fault.Invalid("limit", "want 1 to 100")
 			}
 			limit = n
 		}
@@ -118,15 +116,13 @@ func auditLog(d AdminDeps) http.Handler {
 		if cur := q.Get("cursor"); cur != "" {
 			payload, err := d.Cursors.Verify(purpose, cur)
 			if err != nil {
-				writeError(w, r, d.Log, &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{"cursor"}})
-				return
+				return &fault.Error{Code: fault.CodeInvalid, Field: "cursor", Cause: err}
 			}
 			after = string(payload)
 		}
 		entries, next, err := d.Accounts.Audit(r.Context(), c.Account, after, limit)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		type item struct {
 			At     time.Time `json:"at"`
@@ -147,5 +143,6 @@ func auditLog(d AdminDeps) http.Handler {
 			out.NextCursor = &s
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	})
 }

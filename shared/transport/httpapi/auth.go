@@ -1,73 +1,61 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
-
-	"github.com/efacture/efacture/shared/domain/accounts"
 )
 
 // login signs an account in: 200 with the account as GET /api/me shows it, and a new
 // session cookie. Every refusal is the same 401 invalid_credentials.
 func login(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Identifier string `json:"identifier"`
 			Password   string `json:"password"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		res, err := d.Accounts.Login(r.Context(), clientIP(r), in.Identifier, in.Password)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		p, err := d.Accounts.Describe(r.Context(), res.Account)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		setSessionCookie(w, res.SessionID)
 		writeJSON(w, http.StatusOK, meView(p))
+		return nil
 	})
 }
 
 // logout ends the caller's session, live or not, and clears the cookie.
 func logout(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		if id := sessionID(r); id != "" {
 			if err := d.Accounts.Logout(r.Context(), id); err != nil {
-				writeError(w, r, d.Log, err)
-				return
+				return err
 			}
 		}
 		clearSessionCookie(w)
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }
 
 // recovery asks for a recovery mail: 202 with the same neutral message whether or not the
 // address has accounts, unless the space reveals unknown addresses (404 no_account).
 func recovery(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Space string `json:"space"`
 			Email string `json:"email"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
-		err := d.Accounts.RequestRecovery(r.Context(), clientIP(r), in.Space, in.Email)
-		switch {
-		case errors.Is(err, accounts.ErrNoAccount):
-			writeError(w, r, d.Log, &Error{Status: http.StatusNotFound, Code: "no_account", Args: []any{accounts.NormalizeEmail(in.Email)}})
-			return
-		case err != nil:
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+		if err := d.Accounts.RequestRecovery(r.Context(), clientIP(r), in.Space, in.Email); err != nil {
+			return err
 		}
 		key := "recovery_sent"
 		if sp, err := d.Spaces.Space(r.Context(), in.Space); err == nil && sp.RevealUnknownAccounts {
@@ -75,23 +63,22 @@ func recovery(d AuthDeps) http.Handler {
 			key = "recovery_mailed"
 		}
 		writeJSON(w, http.StatusAccepted, map[string]string{"message": Message(key, lang(r))})
+		return nil
 	})
 }
 
 // inspect shows what a set-password link may set: the address and its accounts.
 func inspect(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Token string `json:"token"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		got, err := d.Accounts.Inspect(r.Context(), in.Token)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		type choice struct {
 			Identifier  string `json:"identifier"`
@@ -105,12 +92,13 @@ func inspect(d AuthDeps) http.Handler {
 			out.Accounts = append(out.Accounts, choice{Identifier: c.Identifier, CompanyName: c.CompanyName})
 		}
 		writeJSON(w, http.StatusOK, out)
+		return nil
 	})
 }
 
 // complete sets a password from an activation or recovery link.
 func complete(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			Token        string `json:"token"`
 			Identifier   string `json:"identifier"`
@@ -118,13 +106,12 @@ func complete(d AuthDeps) http.Handler {
 			Confirmation string `json:"confirmation"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		if err := d.Accounts.Complete(r.Context(), in.Token, in.Identifier, in.Password, in.Confirmation); err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // originOf returns the origin (scheme://host[:port]) of the portal's base URL, "" when it
@@ -27,21 +29,20 @@ func originOf(baseURL string) string {
 // same-origin is refused. Its body must be JSON, which no cross-site HTML form can send.
 // No CORS header is ever set, so no other origin may read an answer either.
 func guard(portalOrigin string, log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
 		switch r.Method {
 		case http.MethodGet, http.MethodHead, http.MethodOptions:
 			next.ServeHTTP(w, r)
-			return
+			return nil
 		}
 		if !fromPortal(r, portalOrigin) {
-			writeError(w, r, log, &Error{Status: http.StatusForbidden, Code: "forbidden", Key: "cross_origin"})
-			return
+			return &fault.Error{Code: fault.CodeForbidden, Message: "cross_origin", Detail: "state change from another origin"}
 		}
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			writeError(w, r, log, &Error{Status: http.StatusUnsupportedMediaType, Code: "bad_request", Key: "not_json"})
-			return
+			return &fault.Error{Code: fault.CodeUnsupported, Message: "not_json", Detail: "body not sent as JSON"}
 		}
 		next.ServeHTTP(w, r)
+		return nil
 	})
 }
 
@@ -60,7 +61,7 @@ func fromPortal(r *http.Request, portalOrigin string) bool {
 const maxBody = 64 << 10
 
 // decode reads one JSON object into v, refusing unknown fields, trailing data and bodies
-// over maxBody (413).
+// over maxBody: an invalid or a too_large fault.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
@@ -75,8 +76,8 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	case err == nil:
 		return nil
 	case errors.As(err, &tooBig):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large"}
+		return fault.Wrap(fault.CodeTooLarge, err)
 	default:
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Cause: err}
+		return fault.Wrap(fault.CodeInvalid, err)
 	}
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -106,38 +105,36 @@ func toDocumentJSON(d documents.Document) documentJSON {
 }
 
 func listDocuments(d DocumentsDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, err := documentCaller(r)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		res, err := d.Documents.List(r.Context(), c, listing.ParamsFromQuery(r.URL.Query()))
 		if err != nil {
-			writeError(w, r, d.Log, documentsError(err))
-			return
+			return err
 		}
 		items := make([]documentJSON, len(res.Items))
 		for i, doc := range res.Items {
 			items[i] = toDocumentJSON(doc)
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"items": items, "nextCursor": orNull(res.NextCursor)})
+		return nil
 	})
 }
 
 func downloadDocument(d DocumentsDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, err := documentCaller(r)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		url, err := d.Documents.Download(r.Context(), c, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, d.Log, documentsError(err))
-			return
+			return err
 		}
 		redirect(w, url)
+		return nil
 	})
 }
 
@@ -146,25 +143,4 @@ func downloadDocument(d DocumentsDeps) http.Handler {
 func redirect(w http.ResponseWriter, url string) {
 	w.Header().Set("Location", url)
 	w.WriteHeader(http.StatusFound)
-}
-
-// documentsError maps the document, link and export services' errors to API errors.
-func documentsError(err error) error {
-	var inv *listing.InvalidError
-	switch {
-	case errors.As(err, &inv):
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{inv.Param},
-			Extra: map[string]any{"field": inv.Param}, Cause: err}
-	case errors.Is(err, listing.ErrInvalid), errors.Is(err, exports.ErrInvalid):
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Cause: err}
-	case errors.Is(err, documents.ErrNotFound), errors.Is(err, exports.ErrNotFound):
-		return errNotFound
-	case errors.Is(err, listing.ErrLinkExpired):
-		return &Error{Status: http.StatusGone, Code: "link_expired"}
-	case errors.Is(err, listing.ErrRateLimited):
-		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests"}
-	case errors.Is(err, exports.ErrTooLarge):
-		return &Error{Status: http.StatusRequestEntityTooLarge, Code: "too_large"}
-	}
-	return fromDomain(err)
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/service/exports"
@@ -25,7 +26,7 @@ type docsAuthenticator struct{ account accounts.Account }
 
 func (a docsAuthenticator) Authenticate(ctx context.Context, id string) (accounts.Account, sessions.Session, error) {
 	if id != "session-1" {
-		return accounts.Account{}, sessions.Session{}, accounts.ErrUnauthenticated
+		return accounts.Account{}, sessions.Session{}, fault.ErrUnauthenticated
 	}
 	return a.account, sessions.Session{Identifier: a.account.Identifier}, nil
 }
@@ -189,9 +190,9 @@ func TestDocumentErrors(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"bad parameter", &listing.InvalidError{Param: "limit", Reason: "want 1 to 200"}, 400, "bad_request"},
-		{"bad cursor", &listing.InvalidError{Param: "cursor", Reason: "x"}, 400, "bad_request"},
-		{"not found", documents.ErrNotFound, 404, "not_found"},
+		{"bad parameter", fault.Invalid("limit", "want 1 to 200"), 400, "bad_request"},
+		{"bad cursor", fault.Invalid("cursor", "x"), 400, "bad_request"},
+		{"not found", fault.ErrNotFound, 404, "not_found"},
 		{"store down", errors.New("dynamodb: throttled"), 500, "internal"},
 	}
 	for _, c := range cases {
@@ -233,8 +234,8 @@ func TestFollowLinkHandler(t *testing.T) {
 		status int
 	}{
 		{"valid", nil, http.StatusFound},
-		{"expired", listing.ErrLinkExpired, http.StatusGone},
-		{"too often", listing.ErrRateLimited, http.StatusTooManyRequests},
+		{"expired", fault.ErrGone, http.StatusGone},
+		{"too often", fault.ErrTooMany, http.StatusTooManyRequests},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -281,9 +282,9 @@ func TestExportsHandlers(t *testing.T) {
 		err     error
 		status  int
 	}{
-		{"too large", json, `{"from":"2025-01-01","format":"csv"}`, exports.ErrTooLarge, 413},
-		{"invalid", json, `{"format":"pdf"}`, exports.ErrInvalid, 400},
-		{"unknown id", json, `{"ids":["x"],"format":"zip"}`, documents.ErrNotFound, 404},
+		{"too large", json, `{"from":"2025-01-01","format":"csv"}`, fault.ErrTooLarge, 413},
+		{"invalid", json, `{"format":"pdf"}`, fault.ErrInvalid, 400},
+		{"unknown id", json, `{"ids":["x"],"format":"zip"}`, fault.ErrNotFound, 404},
 		{"unknown field", json, `{"format":"zip","company":"C002"}`, nil, 400},
 		{"not JSON", map[string]string{"Origin": docsPortal, "Content-Type": "application/x-www-form-urlencoded"}, `format=zip`, nil, 415},
 		{"other origin", map[string]string{"Origin": "https://evil.example", "Content-Type": "application/json"}, `{"format":"zip"}`, nil, 403},
@@ -311,7 +312,7 @@ func TestExportsHandlers(t *testing.T) {
 		if b, _ := io.ReadAll(res.Body); string(b) != `{"id":"e1","status":"pending"}`+"\n" {
 			t.Errorf("pending: got %s", b)
 		}
-		exp.err = exports.ErrNotFound
+		exp.err = fault.ErrNotFound
 		if res := serveDocs(h, docsRequest{method: "GET", target: "/api/exports/e1", signedIn: true}); res.StatusCode != 404 {
 			t.Errorf("foreign: got %d, want 404", res.StatusCode)
 		}

@@ -10,34 +10,10 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/efacture/efacture/shared/domain/accounts"
-	"github.com/efacture/efacture/shared/domain/password"
-	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
-// Error is an API error with two faces: Code and the localised message go to the client,
-// Cause only to the log.
-type Error struct {
-	Status int
-	Code   string
-	Cause  error
-	// Key chooses the message when it differs from Code's (messages below); Args fill it.
-	Key  string
-	Args []any
-	// Extra adds fields to the error object, such as the rules a password failed.
-	Extra map[string]any
-}
-
-func (e *Error) Error() string {
-	if e.Cause != nil {
-		return e.Code + ": " + e.Cause.Error()
-	}
-	return e.Code
-}
-
-func (e *Error) Unwrap() error { return e.Cause }
-
-// messages are the client-facing texts of SPEC §7's codes, and of a few more keys.
+// messages are the client-facing texts of PRODUCT.md §7's codes, and of a few more keys.
 var messages = map[string][2]string{ // key → {fr, en}
 	"bad_request":         {"Requête invalide.", "Invalid request."},
 	"invalid_credentials": {"Identifiant ou mot de passe incorrect.", "Incorrect identifier or password."},
@@ -90,25 +66,87 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-// writeError answers err as SPEC §7's error body; anything that is not an *Error is a 500
-// whose cause stays in the log.
+// answer is how the API answers a fault code: the HTTP status and the client's code.
+type answer struct {
+	status int
+	code   string
+}
+
+// answers is the one table from a fault's code to the API's answer (PRODUCT.md §7). A
+// fault.Error's Reason, when set, replaces the client's code but never the status.
+var answers = map[fault.Code]answer{
+	fault.CodeInvalid:         {http.StatusBadRequest, "bad_request"},
+	fault.CodeNotFound:        {http.StatusNotFound, "not_found"},
+	fault.CodeConflict:        {http.StatusConflict, "conflict"},
+	fault.CodeUnauthenticated: {http.StatusUnauthorized, "unauthenticated"},
+	fault.CodeForbidden:       {http.StatusForbidden, "forbidden"},
+	fault.CodeGone:            {http.StatusGone, "link_expired"},
+	fault.CodeTooMany:         {http.StatusTooManyRequests, "too_many_requests"},
+	fault.CodeTooLarge:        {http.StatusRequestEntityTooLarge, "too_large"},
+	fault.CodeUnsupported:     {http.StatusUnsupportedMediaType, "bad_request"},
+}
+
+// internal is the answer to every other error; its cause stays in the log.
+var internal = answer{http.StatusInternalServerError, "internal"}
+
+// writeError answers err as PRODUCT.md §7's error body, through the table above: the
+// first fault.Error in err's chain decides the answer; an error without one is a 500
+// whose cause goes to log only (slog's default when log is nil).
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	var e *Error
-	if !errors.As(err, &e) {
-		e = &Error{Status: http.StatusInternalServerError, Code: "internal", Cause: err}
+	a, ok := answers[fault.CodeOf(err)]
+	var f *fault.Error
+	if !ok || !errors.As(err, &f) {
+		a, f = internal, &fault.Error{}
 	}
-	if e.Status >= 500 {
-		log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "code", e.Code, "error", err.Error())
+	if a.status >= 500 {
+		if log == nil {
+			log = slog.Default()
+		}
+		log.ErrorContext(r.Context(), "request failed", "route", r.Pattern, "code", a.code, "error", err.Error())
 	}
-	key := e.Key
+	code := a.code
+	if f.Reason != "" {
+		code = f.Reason
+	}
+	body := map[string]any{"code": code}
+	key := f.Message
+	var args []any
+	for _, v := range f.Args {
+		args = append(args, v)
+	}
+	if f.Field != "" {
+		body["field"] = f.Field
+		if key == "" {
+			key, args = "invalid_field", []any{f.Field}
+		}
+	}
+	if f.Rules != nil {
+		body["rules"] = f.Rules
+	}
 	if key == "" {
-		key = e.Code
+		key = code
 	}
-	body := map[string]any{"code": e.Code, "message": Message(key, lang(r), e.Args...)}
-	for k, v := range e.Extra {
-		body[k] = v
+	body["message"] = Message(key, lang(r), args...)
+	writeJSON(w, a.status, map[string]any{"error": body})
+}
+
+// handlerFunc is an API handler that returns its failure instead of answering it.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handler serves a handlerFunc: any error it returns is answered by writeError, so no
+// handler decides on its own which status an error gets.
+type handler struct {
+	log *slog.Logger
+	fn  handlerFunc
+}
+
+// handle returns fn as an http.Handler whose 5xx answers are logged to log.
+func handle(log *slog.Logger, fn handlerFunc) http.Handler { return handler{log: log, fn: fn} }
+
+func (h handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := h.fn(w, r); err != nil {
+		writeError(w, r, h.log, err)
 	}
-	writeJSON(w, e.Status, map[string]any{"error": body})
 }
 
 // lang is the caller's language: the signed-in account's, else the first of French or
@@ -130,47 +168,9 @@ func lang(r *http.Request) string {
 	return "fr"
 }
 
-// Errors handlers answer directly.
+// Errors the API answers on its own.
 var (
-	errBadRequest      = &Error{Status: http.StatusBadRequest, Code: "bad_request"}
-	errUnauthenticated = &Error{Status: http.StatusUnauthorized, Code: "unauthenticated"}
-	errForbidden       = &Error{Status: http.StatusForbidden, Code: "forbidden"}
-	errNotFound        = &Error{Status: http.StatusNotFound, Code: "not_found"}
+	errUnauthenticated = fault.New(fault.CodeUnauthenticated, "no session")
+	errForbidden       = fault.New(fault.CodeForbidden, "not an admin")
+	errNotFound        = fault.New(fault.CodeNotFound, "no such route or resource")
 )
-
-// fromDomain maps the domain's errors to API errors in one place.
-func fromDomain(err error) error {
-	var inv *accounts.InvalidError
-	var pe *password.PolicyError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, accounts.ErrInvalidCredentials):
-		return &Error{Status: http.StatusUnauthorized, Code: "invalid_credentials"}
-	case errors.Is(err, accounts.ErrUnauthenticated):
-		return errUnauthenticated
-	case errors.Is(err, accounts.ErrTooManyRequests):
-		return &Error{Status: http.StatusTooManyRequests, Code: "too_many_requests"}
-	case errors.Is(err, accounts.ErrLinkExpired):
-		return &Error{Status: http.StatusGone, Code: "link_expired"}
-	case errors.Is(err, accounts.ErrForbidden):
-		return errForbidden
-	case errors.Is(err, accounts.ErrWrongPassword):
-		return &Error{Status: http.StatusBadRequest, Code: "wrong_password"}
-	case errors.Is(err, password.ErrMismatch):
-		return &Error{Status: http.StatusBadRequest, Code: "password_mismatch"}
-	case errors.As(err, &pe):
-		rules := make([]string, len(pe.Rules))
-		for i, r := range pe.Rules {
-			rules[i] = string(r)
-		}
-		return &Error{Status: http.StatusBadRequest, Code: "password_policy", Extra: map[string]any{"rules": rules}}
-	case errors.As(err, &inv):
-		return &Error{Status: http.StatusBadRequest, Code: "bad_request", Key: "invalid_field", Args: []any{inv.Field}, Extra: map[string]any{"field": inv.Field}}
-	case errors.Is(err, accounts.ErrIdentifierTaken):
-		return &Error{Status: http.StatusConflict, Code: "identifier_taken"}
-	case errors.Is(err, accounts.ErrNotFound), errors.Is(err, spaces.ErrNotFound):
-		return errNotFound
-	}
-	return err
-}

@@ -16,42 +16,39 @@ type exportJSON struct {
 }
 
 func requestExport(d DocumentsDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, err := documentCaller(r)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		var req exports.Request
 		if err := decode(w, r, &req); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		e, err := d.Exports.Request(r.Context(), c, req)
 		if err != nil {
-			writeError(w, r, d.Log, documentsError(err))
-			return
+			return err
 		}
 		writeJSON(w, http.StatusAccepted, exportJSON{ID: e.ID, Status: e.Status})
+		return nil
 	})
 }
 
 func exportStatus(d DocumentsDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, err := documentCaller(r)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		e, url, err := d.Exports.Status(r.Context(), c, r.PathValue("id"))
 		if err != nil {
-			writeError(w, r, d.Log, documentsError(err))
-			return
+			return err
 		}
 		j := exportJSON{ID: e.ID, Status: e.Status, URL: orNull(url)}
 		if e.Status == exports.StatusReady {
 			j.ExpiresAt = orNull(e.ExpiresAt.UTC().Format(time.RFC3339))
 		}
 		writeJSON(w, http.StatusOK, j)
+		return nil
 	})
 }

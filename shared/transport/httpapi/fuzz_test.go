@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"mime"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/service/exports"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -123,9 +123,8 @@ func FuzzDecode(f *testing.F) {
 			r := httptest.NewRequest(http.MethodPost, "/api/x", bytes.NewReader(body))
 			err := decode(httptest.NewRecorder(), r, v)
 			if err != nil {
-				var e *Error
-				if !errors.As(err, &e) || (e.Status != http.StatusBadRequest && e.Status != http.StatusRequestEntityTooLarge) {
-					t.Fatalf("%q: got %v, want a 400 or 413 *Error", body, err)
+				if st := answers[fault.CodeOf(err)].status; st != http.StatusBadRequest && st != http.StatusRequestEntityTooLarge {
+					t.Fatalf("%q: got %v, want a fault answered 400 or 413", body, err)
 				}
 				return
 			}

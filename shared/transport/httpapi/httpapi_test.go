@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/spaces"
 )
@@ -123,7 +124,7 @@ type fakeAuth struct {
 
 func (f fakeAuth) Authenticate(_ context.Context, id string) (accounts.Account, sessions.Session, error) {
 	if id != f.id {
-		return accounts.Account{}, sessions.Session{}, accounts.ErrUnauthenticated
+		return accounts.Account{}, sessions.Session{}, fault.ErrUnauthenticated
 	}
 	return f.acc, sessions.Session{Identifier: f.acc.Identifier}, nil
 }
@@ -133,7 +134,7 @@ type fakeSpaces map[string]spaces.Space
 func (f fakeSpaces) Space(_ context.Context, id string) (spaces.Space, error) {
 	sp, ok := f[id]
 	if !ok {
-		return spaces.Space{}, spaces.ErrNotFound
+		return spaces.Space{}, fault.NotFound("space")
 	}
 	return sp, nil
 }
@@ -193,7 +194,7 @@ func TestSessions(t *testing.T) {
 func TestErrorBody(t *testing.T) {
 	r := httptest.NewRequest(http.MethodGet, "/", nil)
 	w := httptest.NewRecorder()
-	writeError(w, r, discard, &Error{Status: http.StatusNotFound, Code: "no_account", Args: []any{"x@y.fr"}})
+	writeError(w, r, discard, &fault.Error{Code: fault.CodeNotFound, Reason: "no_account", Args: []string{"x@y.fr"}})
 	var body struct {
 		Error struct{ Code, Message string } `json:"error"`
 	}

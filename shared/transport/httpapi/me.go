@@ -72,63 +72,60 @@ func utc(t *time.Time) *time.Time {
 
 // me answers the caller's account.
 func me(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		c, _ := CallerFrom(r.Context())
 		p, err := d.Accounts.Describe(r.Context(), c.Account)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, meView(p))
+		return nil
 	})
 }
 
 // preferences changes the display history and language; a field left out stays.
 func preferences(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			HistoryMonths *int    `json:"historyMonths"`
 			Language      *string `json:"language"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		c, _ := CallerFrom(r.Context())
 		a, err := d.Accounts.SetPreferences(r.Context(), c.Account, in.HistoryMonths, in.Language)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		p, err := d.Accounts.Describe(r.Context(), a)
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		writeJSON(w, http.StatusOK, meView(p))
+		return nil
 	})
 }
 
 // changePassword changes the caller's own password; the caller stays signed in under a
 // new session id, every other session of the account ends.
 func changePassword(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
 			CurrentPassword string `json:"currentPassword"`
 			NewPassword     string `json:"newPassword"`
 			Confirmation    string `json:"confirmation"`
 		}
 		if err := decode(w, r, &in); err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		c, _ := CallerFrom(r.Context())
 		id, _, err := d.Accounts.ChangePassword(r.Context(), clientIP(r), c.Account, c.Session, in.CurrentPassword, in.NewPassword, in.Confirmation)
 		if err != nil {
-			writeError(w, r, d.Log, fromDomain(err))
-			return
+			return err
 		}
 		setSessionCookie(w, id)
 		w.WriteHeader(http.StatusNoContent)
+		return nil
 	})
 }

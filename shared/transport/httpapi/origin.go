@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // OriginHeader is the header CloudFront adds to every /api/* request it forwards.
@@ -22,7 +24,7 @@ func FromCloudFront(secret string, hop int, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get(OriginHeader)
 		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
-			writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]string{"code": "forbidden", "message": Message("forbidden", lang(r))}})
+			writeError(w, r, nil, fault.New(fault.CodeForbidden, "not through CloudFront"))
 			return
 		}
 		r.Header.Del(OriginHeader) // nothing downstream needs the secret

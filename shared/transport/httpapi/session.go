@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/spaces"
 )
@@ -18,8 +19,8 @@ import (
 // unless it is Secure, has Path=/ and no Domain, so no sibling host can set or read it.
 const SessionCookie = "__Host-efacture_session"
 
-// Authenticator resolves a session id to its live account and session; it returns
-// accounts.ErrUnauthenticated for a dead or unknown one.
+// Authenticator resolves a session id to its live account and session; it returns a
+// fault.ErrUnauthenticated for a dead or unknown one.
 type Authenticator interface {
 	Authenticate(ctx context.Context, id string) (accounts.Account, sessions.Session, error)
 }
@@ -62,30 +63,33 @@ func NewSessions(auth Authenticator, sp SpaceSource, log *slog.Logger) *Sessions
 // Require serves next with the Caller in the request's context, or answers 401
 // unauthenticated (and clears the cookie) when there is no live session.
 func (s *Sessions) Require(next http.Handler) http.Handler {
+	// s is read per request, not here: route tables are built before their dependencies.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := sessionID(r)
-		if id == "" {
-			writeError(w, r, s.log, errUnauthenticated)
-			return
-		}
-		a, sess, err := s.auth.Authenticate(r.Context(), id)
-		if errors.Is(err, accounts.ErrUnauthenticated) {
-			clearSessionCookie(w)
-			writeError(w, r, s.log, errUnauthenticated)
-			return
-		}
-		if err != nil {
+		if err := s.require(w, r, next); err != nil {
 			writeError(w, r, s.log, err)
-			return
 		}
-		sp, err := s.spaces.Space(r.Context(), a.Space)
-		if err != nil {
-			writeError(w, r, s.log, err)
-			return
-		}
-		c := Caller{Account: a, Session: sess, Space: sp, Company: a.Company()}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
 	})
+}
+
+func (s *Sessions) require(w http.ResponseWriter, r *http.Request, next http.Handler) error {
+	id := sessionID(r)
+	if id == "" {
+		return errUnauthenticated
+	}
+	a, sess, err := s.auth.Authenticate(r.Context(), id)
+	if errors.Is(err, fault.ErrUnauthenticated) {
+		clearSessionCookie(w)
+	}
+	if err != nil {
+		return err
+	}
+	sp, err := s.spaces.Space(r.Context(), a.Space)
+	if err != nil {
+		return err
+	}
+	c := Caller{Account: a, Session: sess, Space: sp, Company: a.Company()}
+	next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, c)))
+	return nil
 }
 
 // RequireAdmin is Require for admin routes: a signed-in non-admin gets 403.

@@ -1,11 +1,8 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"regexp"
-
-	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
 // spaceID matches the ids spaces may have, so garbage never reaches the store.
@@ -13,20 +10,14 @@ var spaceID = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$`)
 
 // space answers what the login page of a space shows; it is public.
 func space(d AuthDeps) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		id := r.PathValue("space")
 		if !spaceID.MatchString(id) {
-			writeError(w, r, d.Log, errNotFound)
-			return
+			return errNotFound
 		}
 		sp, err := d.Spaces.Space(r.Context(), id)
-		if errors.Is(err, spaces.ErrNotFound) {
-			writeError(w, r, d.Log, errNotFound)
-			return
-		}
 		if err != nil {
-			writeError(w, r, d.Log, err)
-			return
+			return err
 		}
 		type brand struct {
 			Color   string `json:"color"`
@@ -40,5 +31,6 @@ func space(d AuthDeps) http.Handler {
 			Profiles              []string `json:"profiles"`
 			RevealUnknownAccounts bool     `json:"revealUnknownAccounts"`
 		}{sp.ID, sp.Name, sp.Since, brand{sp.Brand.Color, sp.Brand.LogoURL}, sp.Profiles, sp.RevealUnknownAccounts})
+		return nil
 	})
 }
