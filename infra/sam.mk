@@ -2,8 +2,9 @@
 #
 # `sam build` calls `make build-<LogicalId>` with ARTIFACTS_DIR set, once per
 # function of template.yaml whose Metadata says BuildMethod: makefile. The root
-# Makefile includes this file. Adding a function is one line in SAM_FUNCTIONS:
-# LogicalId:directory-under-functions.
+# Makefile includes this file. Adding a function is one line in SAM_FUNCTIONS,
+# LogicalId:directory-under-functions, as in app.Functions (shared/app/functions.go),
+# which the template tests compare with this list.
 
 SAM_FUNCTIONS := \
 	AdminFunction:admin \

@@ -5,4 +5,4 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.MailEventsFunction) }
+func main() { app.Start(app.MailEventsFunction, app.Options{}) }

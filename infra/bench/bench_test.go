@@ -42,6 +42,7 @@ import (
 	"github.com/efacture/efacture/shared/pdf/facturx"
 	"github.com/efacture/efacture/shared/service/listing"
 	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 // arm is one side of an interleaved comparison: the code under test, or its floor.
@@ -462,7 +463,13 @@ func (w *world) ingests(b *testing.B) *ingests {
 		if err := w.st.ApplyCustomer(context.Background(), customersIngest(), w.now); err != nil {
 			b.Fatal(err)
 		}
-		in := &ingests{h: app.Ingest(app.IngestService(w.envs["IngestFunction"], w.clients(), facturx.ReadForIngest, w.opts))}
+		o := w.opts
+		o.ReadFacturX = facturx.ReadForIngest
+		h, err := app.IngestFunction(w.envs["IngestFunction"], w.clients(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := &ingests{h: h.(lambdaevents.SQSHandler)}
 		k, _ := w.inboxPDF(b, "I")
 		in.ingest(b, w, k) // creates the registered admin: not the steady state
 		w.in = in
@@ -541,7 +548,7 @@ func BenchmarkR6Presign(b *testing.B) {
 // logins are the accounts of the login benchmark.
 type logins struct {
 	ok, wrong accounts.Account
-	h         app.HTTPHandler
+	h         apigw.LambdaHandler
 }
 
 const benchPassword = "Bench-password-2026!"
@@ -557,7 +564,11 @@ func (w *world) logins(b *testing.B) *logins {
 		limits.LockAfter = 1 << 30
 		o := w.opts
 		o.Limits = &limits
-		l.h = app.Auth(w.envs["AuthFunction"], w.clients(), o)
+		h, err := app.AuthFunction(w.envs["AuthFunction"], w.clients(), o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.h = h.(apigw.LambdaHandler)
 		w.lg = l
 	}
 	return w.lg

@@ -33,7 +33,6 @@ import (
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/pdf/facturx"
 	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/service/digest"
 	"github.com/efacture/efacture/shared/service/ingest"
@@ -400,9 +399,8 @@ func (c crashingStore) File(ctx context.Context, req ingest.FileRequest) (bool, 
 }
 
 func (s *soak) newIngest(e app.Env, c app.Clients, o app.Options) (any, error) {
-	svc := app.IngestService(e, c, facturx.ReadForIngest, o)
-	svc.Store = crashingStore{Store: svc.Store, s: s}
-	return app.Ingest(svc), nil
+	o.Ingest = func(svc *ingest.Service) { svc.Store = crashingStore{Store: svc.Store, s: s} }
+	return app.IngestFunction(e, c, o)
 }
 
 // crashingSender crashes the mailer after SES accepted a mail and before the record
@@ -432,9 +430,8 @@ func (s *soak) newMailer(e app.Env, c app.Clients, o app.Options) (any, error) {
 		return nil, err
 	}
 	c.SES = sesv2.NewFromConfig(cfg)
-	svc := app.DeliveryService(e, c, o)
-	svc.Sender = crashingSender{Sender: svc.Sender, s: s}
-	return app.Mailer(svc), nil
+	o.Delivery = func(svc *delivery.Service) { svc.Sender = crashingSender{Sender: svc.Sender, s: s} }
+	return app.MailerFunction(e, c, o)
 }
 
 // wrap delivers every S3 event twice: the first time the ingest function sees a

@@ -18,6 +18,9 @@ import (
 
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/efacture/efacture/infra/template"
+	"github.com/efacture/efacture/shared/app"
 )
 
 // repoRoot is the module root, two levels above this package.
@@ -353,6 +356,44 @@ func TestMakefileBuildsOnlyTemplateFunctions(t *testing.T) {
 	want := functionIDs(t, tmpl)
 	if !slices.Equal(got, want) {
 		t.Errorf("got SAM_FUNCTIONS %v in infra/sam.mk, want the template's functions %v", got, want)
+	}
+}
+
+// TestFunctionsAreTheCode: template.yaml declares exactly app.Functions, each API
+// function with the routes its handler serves (template.Check, which the local runner
+// also applies at start-up), and infra/sam.mk builds each from its directory.
+func TestFunctionsAreTheCode(t *testing.T) {
+	tmpl := loadTemplate(t)
+	declared := map[string][]string{}
+	for _, id := range functionIDs(t, tmpl) {
+		declared[id] = nil
+		events, _ := get(resources(tmpl)[id], "Properties", "Events").(map[string]any)
+		for _, ev := range events {
+			if get(ev, "Type") != "HttpApi" {
+				continue
+			}
+			method, _ := get(ev, "Properties", "Method").(string)
+			path, _ := get(ev, "Properties", "Path").(string)
+			declared[id] = append(declared[id], strings.ToUpper(method)+" "+path)
+		}
+	}
+	code := map[string][]string{}
+	for _, fn := range app.Functions {
+		code[fn.ID] = fn.Routes
+	}
+	if err := template.Check(declared, code, "app.Functions"); err != nil {
+		t.Error(err)
+	}
+
+	for _, fn := range app.Functions {
+		out, err := runMake(t, "-n", "build-"+fn.ID, "ARTIFACTS_DIR="+t.TempDir())
+		if err != nil {
+			t.Errorf("infra/sam.mk has no build-%s target: %v\n%s", fn.ID, err, out)
+			continue
+		}
+		if m := functionDir.FindStringSubmatch(strings.TrimSpace(out)); m == nil || m[1] != fn.Dir {
+			t.Errorf("infra/sam.mk builds %s from %q, app.Functions says ./functions/%s", fn.ID, strings.TrimSpace(out), fn.Dir)
+		}
 	}
 }
 

@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/efacture/efacture/infra/template"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/spaces"
-	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 const durandReferential = "customer_number;company_name;siren;email;notification;delivery;language\n" +
@@ -728,17 +728,18 @@ func TestRequestGuards(t *testing.T) {
 		b.get("/api/nothing-here").wantError(t, http.StatusNotFound, "not_found")
 	})
 	t.Run("template routes are the served routes", func(t *testing.T) {
-		fns := p.aws.Stack.Functions()
-		for fn, want := range map[string][]string{"AuthFunction": httpapi.AuthRoutes, "AdminFunction": httpapi.AdminRoutes} {
-			var got []string
-			for _, r := range fns[fn].HTTP {
-				got = append(got, r.Method+" "+r.Path)
+		declared, code := map[string][]string{}, map[string][]string{}
+		for id, fn := range p.aws.Stack.Functions() {
+			declared[id] = nil
+			for _, r := range fn.HTTP {
+				declared[id] = append(declared[id], r.Method+" "+r.Path)
 			}
-			slices.Sort(got)
-			want = slices.Sorted(slices.Values(want))
-			if !slices.Equal(got, want) {
-				t.Errorf("%s: template declares %q, code serves %q", fn, got, want)
-			}
+		}
+		for _, fn := range app.Functions {
+			code[fn.ID] = fn.Routes
+		}
+		if err := template.Check(declared, code, "app.Functions"); err != nil {
+			t.Error(err)
 		}
 	})
 	p.checkLogs()

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:8080/api/links/([A-Za-z0-9_-]{22})`)
@@ -31,7 +32,7 @@ func TestDigest(t *testing.T) {
 		t.Fatalf("before the digest: got %d mails, want the 2 activations only", got)
 	}
 
-	run := app.Digest(app.DigestService(p.env, p.clients, app.Options{Now: func() time.Time { return p.now }}))
+	run := build[lambdaevents.ScheduleHandler](t, app.DigestFunction, p.env, p.clients, app.Options{Now: func() time.Time { return p.now }})
 	p.now = time.Date(2026, 11, 26, 16, 0, 0, 0, time.UTC) // 17:00 in Paris: not the hour
 	if err := run(context.Background(), nil); err != nil {
 		t.Fatal(err)

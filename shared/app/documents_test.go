@@ -35,6 +35,8 @@ import (
 	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/exports"
 	"github.com/efacture/efacture/shared/service/ingest"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 // docsCalls counts DynamoDB calls by operation, through the SDK's middleware, so the
@@ -73,8 +75,10 @@ type docsFixture struct {
 	st      *dynamo.Store
 	calls   *docsCalls
 	exports *exports.Service
-	session map[string]string // customer number → session cookie value
-	docs    map[string]documents.Document
+	// handleExport is the exports function's handler, on exports.
+	handleExport lambdaevents.SQSHandler
+	session      map[string]string // customer number → session cookie value
+	docs         map[string]documents.Document
 }
 
 // docsExportLimits are small, so the 413s are reachable with a few documents.
@@ -88,22 +92,22 @@ func newDocsFixture(t *testing.T) *docsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	denv.OriginVerify = "" // the requests here do not come through CloudFront
 	f := &docsFixture{pipeline: p, t: t, denv: denv, calls: &docsCalls{n: map[string]int{}},
 		session: map[string]string{}, docs: map[string]documents.Document{}}
 	clients := app.NewClients(p.aws.Config, p.aws.SESConfig)
 	clients.DynamoDB = dynamodb.NewFromConfig(p.aws.Config, func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, f.calls.register)
 	})
-	opts := app.Options{Now: func() time.Time { return p.now }, ExportLimits: &docsExportLimits}
-	if f.h, err = app.DocumentsHTTP(denv, clients, opts); err != nil {
-		t.Fatal(err)
-	}
+	opts := app.Options{Now: func() time.Time { return p.now }, ExportLimits: &docsExportLimits,
+		HTTP: func(h http.Handler) { f.h = h }, Exports: func(s *exports.Service) { f.exports = s }}
+	build[apigw.LambdaHandler](t, app.DocumentsFunction, denv, clients, opts)
 	xEnv := p.aws.Stack.FunctionEnv("ExportsFunction")
 	xenv, err := app.EnvFrom(func(k string) string { return xEnv[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.exports = app.ExportsService(xenv, clients, opts)
+	f.handleExport = build[lambdaevents.SQSHandler](t, app.ExportsFunction, xenv, clients, opts)
 	f.st = app.Store(denv, p.clients, opts)
 
 	// Two companies through the real inbox: their registered admins come with them.
@@ -514,13 +518,9 @@ func TestDocumentDownload(t *testing.T) {
 }
 
 // docsLambda is the documents function's Lambda handler on the fixture's emulators.
-func docsLambda(t *testing.T, f *docsFixture) app.HTTPHandler {
+func docsLambda(t *testing.T, f *docsFixture) apigw.LambdaHandler {
 	t.Helper()
-	h, err := app.Documents(f.denv, app.NewClients(f.aws.Config, f.aws.SESConfig), app.Options{Now: func() time.Time { return f.now }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
+	return build[apigw.LambdaHandler](t, app.DocumentsFunction, f.denv, app.NewClients(f.aws.Config, f.aws.SESConfig), app.Options{Now: func() time.Time { return f.now }})
 }
 
 func fetchPresigned(t *testing.T, u string) []byte {
@@ -661,7 +661,7 @@ func (f *docsFixture) runExports() {
 			return
 		}
 		msg := eventsource.NormalizeSQSMessage(out.Messages[0], f.aws.Stack.QueueARN("ExportsQueue"))
-		resp, err := app.Exports(f.exports)(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}})
+		resp, err := f.handleExport(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}})
 		if err != nil || len(resp.BatchItemFailures) > 0 {
 			f.t.Fatalf("exports function: %v %+v", err, resp)
 		}
@@ -884,7 +884,7 @@ func TestPurgeOnTTLDeletion(t *testing.T) {
 		_, err := f.aws.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: &f.env.ArchiveBucket, Key: &key})
 		return err == nil
 	}
-	purge := app.Purge(app.PurgeService(f.env, f.clients, app.Options{}))
+	purge := build[lambdaevents.StreamHandler](t, app.PurgeFunction, f.env, f.clients, app.Options{})
 	removeOf := func(d documents.Document) events.DynamoDBEventRecord {
 		t.Helper()
 		if _, err := f.aws.DynamoDB.DeleteItem(ctx, &dynamodb.DeleteItemInput{TableName: &f.env.DocumentsTable, Key: pk(documents.Company(d.Space, d.CustomerNumber), d.SortKey())}); err != nil {

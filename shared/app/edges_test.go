@@ -14,6 +14,7 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 // TestAwkwardInput drops what billing may get wrong, plus keys billing may legitimately use.
@@ -66,7 +67,7 @@ func TestAwkwardInput(t *testing.T) {
 	}
 
 	// S3's test event, sent when a notification is configured, is consumed silently.
-	resp, err := app.Ingest(p.ingest)(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "t", Body: `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`}}})
+	resp, err := p.handleIngest(context.Background(), events.SQSEvent{Records: []events.SQSMessage{{MessageId: "t", Body: `{"Service":"Amazon S3","Event":"s3:TestEvent","Bucket":"b"}`}}})
 	if err != nil || len(resp.BatchItemFailures) != 0 {
 		t.Errorf("test event: got %v, %v", resp, err)
 	}
@@ -138,7 +139,7 @@ func TestSESOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}}
-	failing := app.Mailer(app.DeliveryService(p.env, app.NewClients(p.aws.Config, down), opts))
+	failing := build[lambdaevents.StreamHandler](t, app.MailerFunction, p.env, app.NewClients(p.aws.Config, down), opts)
 	recs, err := p.streams.Poll(context.Background())
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("outbox stream: got %d records, %v", len(recs), err)
@@ -154,7 +155,7 @@ func TestSESOutage(t *testing.T) {
 		t.Errorf("after two failures: got %v", rec)
 	}
 	// SES is back: the stream's retry delivers the same records again.
-	if resp, _ := app.Mailer(p.mailer)(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
+	if resp, _ := p.handleMail(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
 		t.Fatalf("after recovery: got %+v", resp)
 	}
 	if got := len(p.mails()); got != 1 {

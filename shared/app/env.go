@@ -1,4 +1,5 @@
-// Package app builds each Lambda function's handler from its environment and AWS clients.
+// Package app wires each Lambda function: its environment and AWS clients, the adapters
+// and services built on them, and the transport that turns its events into calls.
 // Function mains, the local runner and the tests all call these constructors, so the
 // code under test is the code that ships.
 package app

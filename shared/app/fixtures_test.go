@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 func readEvent(t *testing.T, name string, v any) {
@@ -51,7 +53,7 @@ func TestEventFixtures(t *testing.T) {
 // answers, 503 while it does not.
 func TestHealth(t *testing.T) {
 	p := newPipeline(t)
-	h := app.Auth(p.env, p.clients, app.Options{})
+	h := build[apigw.LambdaHandler](t, app.AuthFunction, p.env, p.clients, app.Options{})
 	var ev events.APIGatewayV2HTTPRequest
 	readEvent(t, "http-health.json", &ev)
 	res, err := h(context.Background(), ev)
@@ -78,7 +80,7 @@ func TestMailEventFixture(t *testing.T) {
 	p.ingestAll()
 	var ev events.SNSEvent
 	readEvent(t, "sns-ses-bounce.json", &ev)
-	if err := app.MailEvents(p.env, p.clients, app.Options{})(context.Background(), ev); err != nil {
+	if err := build[lambdaevents.SNSHandler](t, app.MailEventsFunction, p.env, p.clients, app.Options{})(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
 	if got := p.item(p.env.MainTable, pk("CUST#acme#C001", "CUST"))["mailStatus"]; got != "bounced: mailbox full" {
@@ -94,7 +96,7 @@ func TestScheduleFixture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := app.Digest(app.DigestService(p.env, p.clients, app.Options{}))(context.Background(), raw); err != nil {
+	if err := build[lambdaevents.ScheduleHandler](t, app.DigestFunction, p.env, p.clients, app.Options{})(context.Background(), raw); err != nil {
 		t.Fatal(err)
 	}
 }

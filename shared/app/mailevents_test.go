@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 func sesEvent(company, kind, bounceType, subType string) events.SNSEventRecord {
@@ -22,7 +23,7 @@ func TestMailEvents(t *testing.T) {
 	p := newPipeline(t)
 	p.put("inbox/acme/customers/c.csv", []byte("customer_number,email\nC1,un@example.fr\nC2,deux@example.fr\n"), nil)
 	p.ingestAll()
-	h := app.MailEvents(p.env, p.clients, app.Options{})
+	h := build[lambdaevents.SNSHandler](t, app.MailEventsFunction, p.env, p.clients, app.Options{})
 	status := func(cust string) any {
 		return p.item(p.env.MainTable, pk("CUST#acme#"+cust, "CUST"))["mailStatus"]
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/efacture/efacture/shared/pdf/facturx"
 	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/service/ingest"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 // pipeline is the walking skeleton on real emulators: the functions' handlers fed the way
@@ -33,8 +34,12 @@ type pipeline struct {
 	clients app.Clients
 	ingest  *ingest.Service
 	mailer  *delivery.Service
-	streams *eventsource.StreamReader
-	now     time.Time
+	// handleIngest and handleMail are the ingest and mailer functions' handlers, on
+	// ingest and mailer.
+	handleIngest lambdaevents.SQSHandler
+	handleMail   lambdaevents.StreamHandler
+	streams      *eventsource.StreamReader
+	now          time.Time
 }
 
 func newPipeline(t testing.TB) *pipeline {
@@ -46,15 +51,30 @@ func newPipeline(t testing.TB) *pipeline {
 		t.Fatal(err)
 	}
 	p := &pipeline{t: t, aws: le, env: env, clients: app.NewClients(le.Config, le.SESConfig), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
-	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}}
-	p.ingest = app.IngestService(env, p.clients, facturx.ReadForIngest, opts)
-	p.mailer = app.DeliveryService(env, p.clients, opts)
+	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}, ReadFacturX: facturx.ReadForIngest,
+		Ingest: func(s *ingest.Service) { p.ingest = s }, Delivery: func(s *delivery.Service) { p.mailer = s }}
+	p.handleIngest = build[lambdaevents.SQSHandler](t, app.IngestFunction, env, p.clients, opts)
+	p.handleMail = build[lambdaevents.StreamHandler](t, app.MailerFunction, env, p.clients, opts)
 	p.streams = eventsource.NewStreamReader(le.Streams, le.Stack.StreamARN("OutboxTable"))
 	p.streams.DetectRollbacks(200) // moto reuses sequence numbers after a failed transaction
 	if _, err := app.ApplySpaces(context.Background(), app.Store(env, p.clients, opts), "testdata/spaces.json"); err != nil {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// build runs a function's constructor and returns its Lambda handler as H.
+func build[H any](t testing.TB, fn app.Constructor, env app.Env, c app.Clients, o app.Options) H {
+	t.Helper()
+	h, err := fn(env, c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	typed, ok := h.(H)
+	if !ok {
+		t.Fatalf("handler is %T", h)
+	}
+	return typed
 }
 
 // put drops an object into the inbox bucket as billing does.
@@ -96,7 +116,7 @@ func (p *pipeline) receive() []events.SQSMessage {
 func (p *pipeline) deliver(msgs []events.SQSMessage) (failed int) {
 	p.t.Helper()
 	ctx := context.Background()
-	resp, err := app.Ingest(p.ingest)(ctx, events.SQSEvent{Records: msgs})
+	resp, err := p.handleIngest(ctx, events.SQSEvent{Records: msgs})
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -141,7 +161,7 @@ func (p *pipeline) mailAll() {
 		if len(recs) == 0 {
 			return
 		}
-		resp, err := app.Mailer(p.mailer)(ctx, events.DynamoDBEvent{Records: recs})
+		resp, err := p.handleMail(ctx, events.DynamoDBEvent{Records: recs})
 		if err != nil {
 			p.t.Fatal(err)
 		}

@@ -24,8 +24,10 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/transport/apigw"
 	"github.com/efacture/efacture/shared/transport/httpapi"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 // portalOrigin is PortalBaseUrl as localaws provisions it.
@@ -53,7 +55,7 @@ func (b *lockedBuffer) String() string {
 // events as Lambda is, on one clock and one captured log.
 type portal struct {
 	*pipeline
-	auth, admin app.HTTPHandler
+	auth, admin apigw.LambdaHandler
 	logs        *lockedBuffer
 	secrets     map[string]bool // passwords, tokens and session ids seen; none may reach a log
 	requests    int
@@ -63,18 +65,15 @@ func newPortal(t testing.TB, limits *ratelimit.Limits) *portal {
 	t.Helper()
 	p := &portal{pipeline: newPipeline(t), logs: &lockedBuffer{}, secrets: map[string]bool{}}
 	opts := app.Options{
-		Now:    func() time.Time { return p.now },
-		Log:    slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep:  func(time.Duration) {},
-		Limits: limits,
+		Now:      func() time.Time { return p.now },
+		Log:      slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Sleep:    func(time.Duration) {},
+		Limits:   limits,
+		Delivery: func(s *delivery.Service) { p.mailer = s },
 	}
-	p.mailer = app.DeliveryService(p.env, p.clients, opts)
-	p.auth = app.Auth(p.env, p.clients, opts)
-	admin, err := app.Admin(p.env, p.clients, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.admin = admin
+	p.handleMail = build[lambdaevents.StreamHandler](t, app.MailerFunction, p.env, p.clients, opts)
+	p.auth = build[apigw.LambdaHandler](t, app.AuthFunction, p.env, p.clients, opts)
+	p.admin = build[apigw.LambdaHandler](t, app.AdminFunction, p.env, p.clients, opts)
 	return p
 }
 

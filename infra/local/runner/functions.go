@@ -15,25 +15,20 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/infra/template"
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/pdf/facturx"
-	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
-// Functions maps every function of template.yaml to the constructor its
-// main.go calls, so the runner runs the code that ships. A new function is
-// one line here; the runner refuses to start while the template and this
-// registry disagree.
-var Functions = Registry{
-	"AuthFunction":       {Routes: httpapi.AuthRoutes, New: app.AuthFunction},
-	"AdminFunction":      {Routes: httpapi.AdminRoutes, New: app.AdminFunction},
-	"DocumentsFunction":  {Routes: httpapi.DocumentsRoutes, New: app.DocumentsFunction},
-	"ExportsFunction":    {New: app.ExportsFunction},
-	"PurgeFunction":      {New: app.PurgeFunction},
-	"IngestFunction":     {New: app.IngestFunction(facturx.ReadForIngest)},
-	"MailerFunction":     {New: app.MailerFunction},
-	"DigestFunction":     {New: app.DigestFunction},
-	"MailEventsFunction": {New: app.MailEventsFunction},
+// Functions is app.Functions as the runner builds them, so the runner runs the code
+// that ships; it refuses to start while the template and this registry disagree.
+var Functions = registryOf(app.Functions)
+
+func registryOf(fns []app.Function) Registry {
+	reg := Registry{}
+	for _, f := range fns {
+		reg[f.ID] = Function{New: f.New, Routes: f.Routes}
+	}
+	return reg
 }
 
 // Registry maps template logical ids to functions.
@@ -47,7 +42,7 @@ type Function struct {
 	New app.Constructor
 	// Routes lists the routes the handler itself serves, as
 	// "METHOD /path" with Go's {name} and {name...} wildcards (for example
-	// httpapi.AuthRoutes); required for a function with HttpApi events,
+	// app.Functions' Routes); required for a function with HttpApi events,
 	// whose routes must be exactly these.
 	Routes []string
 }
@@ -114,78 +109,26 @@ func checkHandler(h any) error {
 }
 
 // checkRegistry compares the template's functions and routes with the
-// registry and returns every difference at once.
+// registry and returns every difference at once (template.Check).
 func checkRegistry(fns map[string]localaws.Function, reg Registry) error {
-	var problems []string
-	for _, id := range sortedKeys(fns) {
-		f := fns[id]
-		entry, ok := reg[id]
-		if !ok || entry.New == nil {
-			problems = append(problems, fmt.Sprintf("template function %s has no entry in runner.Functions (infra/local/runner/functions.go)", id))
-			continue
-		}
-		if len(f.HTTP) == 0 {
-			if len(entry.Routes) > 0 {
-				problems = append(problems, fmt.Sprintf("%s: runner.Functions lists routes %v, the template none", id, entry.Routes))
-			}
-			continue
-		}
-		if entry.Routes == nil {
-			problems = append(problems, fmt.Sprintf("%s has HttpApi events: give its runner.Functions entry the handler's Routes", id))
-			continue
-		}
-		tpl := map[string]bool{}
+	declared := map[string][]string{}
+	for id, f := range fns {
+		declared[id] = nil
 		for _, r := range f.HTTP {
-			key := routeKey(r.Method, r.Path)
-			tpl[key] = true
-			if r.Path != "/api" && !strings.HasPrefix(r.Path, "/api/") {
-				problems = append(problems, fmt.Sprintf("%s: route %s is outside /api/, which is all CloudFront sends to the API", id, key))
-			}
-		}
-		served := map[string]bool{}
-		for _, r := range entry.Routes {
-			served[goRouteKey(r)] = true
-		}
-		for _, k := range sortedKeys(tpl) {
-			if !served[k] {
-				problems = append(problems, fmt.Sprintf("%s: template route %q is not served by the handler", id, k))
-			}
-		}
-		for _, k := range sortedKeys(served) {
-			if !tpl[k] {
-				problems = append(problems, fmt.Sprintf("%s: handler route %q is not in the template", id, k))
-			}
+			declared[id] = append(declared[id], routeKey(r.Method, r.Path))
 		}
 	}
-	for _, id := range sortedKeys(reg) {
-		if _, ok := fns[id]; !ok {
-			problems = append(problems, fmt.Sprintf("runner.Functions has %s, which the template does not declare", id))
+	code := map[string][]string{}
+	for id, f := range reg {
+		if f.New != nil {
+			code[id] = f.Routes
 		}
 	}
-	if len(problems) > 0 {
-		return fmt.Errorf("template and runner disagree:\n  %s", strings.Join(problems, "\n  "))
-	}
-	return nil
+	return template.Check(declared, code, "runner.Functions")
 }
 
 // routeKey is API Gateway's route key: "GET /api/documents/{id}".
 func routeKey(method, path string) string { return strings.ToUpper(method) + " " + path }
-
-// goRouteKey turns a net/http pattern into an API Gateway route key: no
-// method means ANY, and {name...} is {name+}.
-func goRouteKey(pattern string) string {
-	method, path, ok := strings.Cut(pattern, " ")
-	if !ok {
-		method, path = "ANY", pattern
-	}
-	segs := strings.Split(path, "/")
-	for i, s := range segs {
-		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "...}") {
-			segs[i] = strings.TrimSuffix(s, "...}") + "+}"
-		}
-	}
-	return routeKey(method, strings.Join(segs, "/"))
-}
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

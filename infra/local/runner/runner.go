@@ -29,6 +29,7 @@ import (
 	"github.com/efacture/efacture/infra/local/eventsource"
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/pdf/facturx"
 )
 
 // Options configure Start. The zero value runs the repository's template
@@ -203,7 +204,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 		if r.Env.MainTable == "" {
 			r.Env = env
 		}
-		o := app.Options{Now: r.opts.Now, Log: r.functionLogger(id), Sleep: time.Sleep}
+		o := app.Options{Now: r.opts.Now, Log: r.functionLogger(id), Sleep: time.Sleep, ReadFacturX: facturx.ReadForIngest}
 		if r.opts.Configure != nil {
 			r.opts.Configure(id, &o)
 		}

@@ -209,8 +209,15 @@ func (p *Presigner) bucketURL(ctx context.Context) (*url.URL, error) {
 	return p.base, nil
 }
 
-// Download returns a GET URL valid for ttl that makes browsers save the file as filename.
+// Download returns a GET URL of an archived PDF valid for ttl that makes browsers save
+// the file as filename.
 func (p *Presigner) Download(ctx context.Context, archiveKey, filename string, ttl time.Duration) (string, error) {
+	return p.Presign(ctx, archiveKey, filename, "application/pdf", ttl)
+}
+
+// Presign returns a GET URL of any archive object valid for ttl, served as contentType
+// and saved as filename.
+func (p *Presigner) Presign(ctx context.Context, key, filename, contentType string, ttl time.Duration) (string, error) {
 	base, err := p.bucketURL(ctx)
 	if err != nil {
 		return "", err
@@ -220,12 +227,12 @@ func (p *Presigner) Download(ctx context.Context, archiveKey, filename string, t
 		return "", err
 	}
 	u := *base
-	u.Path += archiveKey
-	u.RawPath += httpbinding.EscapePath(archiveKey, false)
+	u.Path += key
+	u.RawPath += httpbinding.EscapePath(key, false)
 	u.RawQuery = url.Values{
 		"X-Amz-Expires":                {strconv.FormatInt(int64(ttl/time.Second), 10)},
 		"response-content-disposition": {ContentDisposition(filename)},
-		"response-content-type":        {"application/pdf"},
+		"response-content-type":        {contentType},
 		"x-id":                         {"GetObject"},
 	}.Encode()
 	req := &http.Request{Method: http.MethodGet, URL: &u, Host: u.Host, Header: http.Header{}}

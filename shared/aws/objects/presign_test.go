@@ -15,9 +15,15 @@ import (
 // sdkDownload is what Download signed before: the SDK's own presign.
 func sdkDownload(t *testing.T, client *s3.Client, bucket, key, filename string, ttl time.Duration) string {
 	t.Helper()
+	return sdkPresign(t, client, bucket, key, filename, "application/pdf", ttl)
+}
+
+// sdkPresign is the SDK's presigned GET with a response content type and disposition.
+func sdkPresign(t *testing.T, client *s3.Client, bucket, key, filename, contentType string, ttl time.Duration) string {
+	t.Helper()
 	req, err := s3.NewPresignClient(client).PresignGetObject(context.Background(), &s3.GetObjectInput{
 		Bucket: &bucket, Key: &key,
-		ResponseContentType:        aws.String("application/pdf"),
+		ResponseContentType:        aws.String(contentType),
 		ResponseContentDisposition: aws.String(ContentDisposition(filename)),
 	}, s3.WithPresignExpires(ttl))
 	if err != nil {
@@ -66,6 +72,29 @@ func TestDownloadSignsAsTheSDK(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestPresignSignsAsTheSDK: an export's URL, with its own content type, is the SDK's too.
+func TestPresignSignsAsTheSDK(t *testing.T) {
+	creds := credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "")
+	client := s3.NewFromConfig(aws.Config{Region: "eu-west-3", Credentials: creds})
+	p := NewPresigner(client, "efacture-archive-1")
+	const key, filename = "exports/acme/C001/0123abcd.csv", "Factures 2026.csv"
+	for try := 0; ; try++ {
+		want := sdkPresign(t, client, "efacture-archive-1", key, filename, "text/csv; charset=utf-8", time.Hour)
+		got, err := p.Presign(context.Background(), key, filename, "text/csv; charset=utf-8", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, w := mustParse(t, got), mustParse(t, want)
+		if g.Query().Get("X-Amz-Date") != w.Query().Get("X-Amz-Date") && try < 3 {
+			continue
+		}
+		if g.EscapedPath() != w.EscapedPath() || !reflect.DeepEqual(g.Query(), w.Query()) {
+			t.Errorf("got %s, want %s", got, want)
+		}
+		break
 	}
 }
 

@@ -3,9 +3,15 @@
 package mailevents
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
+
+	"github.com/efacture/efacture/shared/domain/fault"
 )
 
 // CompanyHeader is the header the mailer adds to customer mails; SES returns it in events.
@@ -91,4 +97,32 @@ func Parse(body string) (out Outcome, ok bool, err error) {
 		return out, false, nil
 	}
 	return out, out.Company != "", nil
+}
+
+// StatusStore writes a customer's mail status; it returns fault.ErrNotFound for an
+// unknown customer.
+type StatusStore interface {
+	SetMailStatus(ctx context.Context, company, status string, at time.Time) error
+}
+
+// Service records mail statuses on customers.
+type Service struct {
+	Store StatusStore
+	Now   func() time.Time
+	Log   *slog.Logger
+}
+
+// Apply writes an event's status on its customer; an unknown customer is only logged,
+// as retrying cannot make it known.
+func (s *Service) Apply(ctx context.Context, out Outcome) error {
+	err := s.Store.SetMailStatus(ctx, out.Company, out.Status, s.Now())
+	if errors.Is(err, fault.ErrNotFound) {
+		s.Log.WarnContext(ctx, "mail event for unknown customer", "company", out.Company)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.Log.WarnContext(ctx, "customer mail status changed", "company", out.Company, "status", out.Status)
+	return nil
 }

@@ -18,8 +18,11 @@ import (
 	"github.com/efacture/efacture/shared/transport/httpctx"
 )
 
+// LambdaHandler is an API function's Lambda handler.
+type LambdaHandler = func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error)
+
 // Handler turns h into a Lambda handler for HTTP API events.
-func Handler(h http.Handler) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+func Handler(h http.Handler) LambdaHandler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		req, err := Request(ctx, ev)
 		if err != nil {

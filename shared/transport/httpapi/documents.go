@@ -36,27 +36,6 @@ type DocumentsDeps struct {
 	Now           func() time.Time
 }
 
-// DocumentsRoutes are the routes of the documents function (ARCHITECTURE.md);
-// template.yaml declares exactly these for DocumentsFunction.
-var DocumentsRoutes = []string{
-	"GET /api/documents",
-	"GET /api/documents/{id}/download",
-	"POST /api/exports",
-	"GET /api/exports/{id}",
-	"GET /api/links/{token}",
-}
-
-// NewDocuments returns the documents function's handler.
-func NewDocuments(d DocumentsDeps) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /api/documents", d.Sessions.Require(listDocuments(d)))
-	mux.Handle("GET /api/documents/{id}/download", d.Sessions.Require(downloadDocument(d)))
-	mux.Handle("POST /api/exports", d.Sessions.Require(requestExport(d)))
-	mux.Handle("GET /api/exports/{id}", d.Sessions.Require(exportStatus(d)))
-	mux.Handle("GET /api/links/{token}", followLink(d))
-	return secure(accessLog(d.Log, d.Now, guard(originOf(d.PortalBaseURL), d.Log, mux)))
-}
-
 // documentCaller is the signed-in caller as the document services see it.
 func documentCaller(r *http.Request) (listing.Caller, error) {
 	c, ok := CallerFrom(r.Context())

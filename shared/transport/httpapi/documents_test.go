@@ -318,3 +318,14 @@ func TestExportsHandlers(t *testing.T) {
 		}
 	})
 }
+
+// TestDocumentsNotFound: an unrouted path answers the JSON 404 every API function gives.
+func TestDocumentsNotFound(t *testing.T) {
+	h := newDocumentsHandler(&fakeDocumentService{}, &fakeExportService{})
+	for _, target := range []string{"/api/documents/x/y", "/api/nothing-here"} {
+		res := serveDocs(h, docsRequest{method: http.MethodGet, target: target, signedIn: true})
+		if res.StatusCode != http.StatusNotFound || docsErrorCode(t, res) != "not_found" {
+			t.Errorf("%s: got %d, want 404 not_found", target, res.StatusCode)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"sort"
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/accounts"
@@ -27,41 +26,6 @@ type AuthDeps struct {
 	Now           func() time.Time
 }
 
-// AuthRoutes are the routes of the auth function (ARCHITECTURE.md); template.yaml must
-// declare exactly these for AuthFunction, which a test checks.
-var AuthRoutes = []string{
-	"GET /api/health",
-	"GET /api/spaces/{space}",
-	"POST /api/auth/login",
-	"POST /api/auth/logout",
-	"POST /api/auth/recovery",
-	"POST /api/auth/recovery/inspect",
-	"POST /api/auth/recovery/complete",
-	"GET /api/me",
-	"PUT /api/me/preferences",
-	"POST /api/me/password",
-}
-
-func authHandlers(d AuthDeps) map[string]http.Handler {
-	return map[string]http.Handler{
-		"GET /api/health":                  health(d),
-		"GET /api/spaces/{space}":          space(d),
-		"POST /api/auth/login":             login(d),
-		"POST /api/auth/logout":            logout(d),
-		"POST /api/auth/recovery":          recovery(d),
-		"POST /api/auth/recovery/inspect":  inspect(d),
-		"POST /api/auth/recovery/complete": complete(d),
-		"GET /api/me":                      d.Sessions.Require(me(d)),
-		"PUT /api/me/preferences":          d.Sessions.Require(preferences(d)),
-		"POST /api/me/password":            d.Sessions.Require(changePassword(d)),
-	}
-}
-
-// NewAuth returns the auth function's handler.
-func NewAuth(d AuthDeps) http.Handler {
-	return serve(authHandlers(d), d.PortalBaseURL, d.Log, d.Now)
-}
-
 // AdminDeps are what the admin function's routes need.
 type AdminDeps struct {
 	Accounts      *accounts.Service
@@ -72,50 +36,114 @@ type AdminDeps struct {
 	Now           func() time.Time
 }
 
-// AdminRoutes are the routes of the admin function; template.yaml must declare exactly
-// these for AdminFunction, which a test checks.
-var AdminRoutes = []string{
-	"GET /api/admin/users",
-	"POST /api/admin/users",
-	"PATCH /api/admin/users/{identifier}",
-	"GET /api/admin/audit",
+// Access is who may call a route.
+type Access int
+
+const (
+	// Public routes need no session: sign-in, recovery, health, no-login links.
+	Public Access = iota
+	// Session routes need a signed-in caller (Sessions.Require).
+	Session
+	// Admin routes need a signed-in administrator (Sessions.RequireAdmin).
+	Admin
+)
+
+// Route is one route of an API function: a net/http pattern ("METHOD /path"), who may
+// call it, and the handler built from the function's dependencies D.
+type Route[D any] struct {
+	Pattern string
+	Access  Access
+	Handler func(D) http.Handler
 }
 
-func adminHandlers(d AdminDeps) map[string]http.Handler {
-	return map[string]http.Handler{
-		"GET /api/admin/users":                d.Sessions.RequireAdmin(users(d)),
-		"POST /api/admin/users":               d.Sessions.RequireAdmin(createUser(d)),
-		"PATCH /api/admin/users/{identifier}": d.Sessions.RequireAdmin(updateUser(d)),
-		"GET /api/admin/audit":                d.Sessions.RequireAdmin(auditLog(d)),
+// authRoutes are the auth function's routes (ARCHITECTURE.md).
+var authRoutes = []Route[AuthDeps]{
+	{"GET /api/health", Public, health},
+	{"GET /api/spaces/{space}", Public, space},
+	{"POST /api/auth/login", Public, login},
+	{"POST /api/auth/logout", Public, logout},
+	{"POST /api/auth/recovery", Public, recovery},
+	{"POST /api/auth/recovery/inspect", Public, inspect},
+	{"POST /api/auth/recovery/complete", Public, complete},
+	{"GET /api/me", Session, me},
+	{"PUT /api/me/preferences", Session, preferences},
+	{"POST /api/me/password", Session, changePassword},
+}
+
+// adminRoutes are the admin function's routes.
+var adminRoutes = []Route[AdminDeps]{
+	{"GET /api/admin/users", Admin, users},
+	{"POST /api/admin/users", Admin, createUser},
+	{"PATCH /api/admin/users/{identifier}", Admin, updateUser},
+	{"GET /api/admin/audit", Admin, auditLog},
+}
+
+// documentsRoutes are the documents function's routes: every one needs a session but
+// the no-login links (PRODUCT.md §5).
+var documentsRoutes = []Route[DocumentsDeps]{
+	{"GET /api/documents", Session, listDocuments},
+	{"GET /api/documents/{id}/download", Session, downloadDocument},
+	{"POST /api/exports", Session, requestExport},
+	{"GET /api/exports/{id}", Session, exportStatus},
+	{"GET /api/links/{token}", Public, followLink},
+}
+
+// The patterns each API function serves, derived from its table; template.yaml must
+// declare exactly these, which the template checks compare.
+var (
+	AuthRoutes      = Patterns(authRoutes)
+	AdminRoutes     = Patterns(adminRoutes)
+	DocumentsRoutes = Patterns(documentsRoutes)
+)
+
+// Patterns returns the patterns of a route table, in table order.
+func Patterns[D any](routes []Route[D]) []string {
+	out := make([]string, len(routes))
+	for i, r := range routes {
+		out[i] = r.Pattern
 	}
+	return out
+}
+
+// NewAuth returns the auth function's handler.
+func NewAuth(d AuthDeps) http.Handler {
+	return serve(newMux(authRoutes, d, d.Sessions, d.Log), d.PortalBaseURL, d.Log, d.Now)
 }
 
 // NewAdmin returns the admin function's handler.
 func NewAdmin(d AdminDeps) http.Handler {
-	return serve(adminHandlers(d), d.PortalBaseURL, d.Log, d.Now)
+	return serve(newMux(adminRoutes, d, d.Sessions, d.Log), d.PortalBaseURL, d.Log, d.Now)
 }
 
-// serve puts routes behind the middleware every API answer goes through: security
-// headers, the access log, and the same-origin guard of state-changing requests.
-func serve(routes map[string]http.Handler, portalBaseURL string, log *slog.Logger, now func() time.Time) http.Handler {
+// NewDocuments returns the documents function's handler.
+func NewDocuments(d DocumentsDeps) http.Handler {
+	return serve(newMux(documentsRoutes, d, d.Sessions, d.Log), d.PortalBaseURL, d.Log, d.Now)
+}
+
+// newMux registers a route table, each handler behind the session check its access
+// asks for, and answers the JSON 404 on every other path.
+func newMux[D any](routes []Route[D], d D, s *Sessions, log *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
-	for pattern, h := range routes {
-		mux.Handle(pattern, h)
+	for _, r := range routes {
+		h := r.Handler(d)
+		switch r.Access {
+		case Session:
+			h = s.Require(h)
+		case Admin:
+			h = s.RequireAdmin(h)
+		}
+		mux.Handle(r.Pattern, h)
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, log, errNotFound)
 	}))
-	return secure(accessLog(log, now, guard(originOf(portalBaseURL), log, mux)))
+	return mux
 }
 
-// patterns returns the sorted keys of a route map.
-func patterns(routes map[string]http.Handler) []string {
-	out := make([]string, 0, len(routes))
-	for p := range routes {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
+// serve puts a function's mux behind the middleware every API answer goes through:
+// security headers, the access log, and the same-origin guard of state-changing requests.
+func serve(mux http.Handler, portalBaseURL string, log *slog.Logger, now func() time.Time) http.Handler {
+	return secure(accessLog(log, now, guard(originOf(portalBaseURL), log, mux)))
 }
 
 func health(d AuthDeps) http.Handler {

@@ -1,0 +1,127 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/objects"
+	"github.com/efacture/efacture/shared/aws/queue"
+	"github.com/efacture/efacture/shared/aws/secrets"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/sessions"
+	"github.com/efacture/efacture/shared/domain/signing"
+	"github.com/efacture/efacture/shared/service/listing"
+	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
+)
+
+// AuthFunction is the auth function: health, spaces, sign-in, recovery and profile.
+func AuthFunction(env Env, c Clients, o Options) (any, error) {
+	o = o.withDefaults(env)
+	st := store(env, c, o)
+	svc := accountsService(st, o)
+	return api(env, o, httpapi.NewAuth(httpapi.AuthDeps{
+		Store: st, Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Spaces: st,
+		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+	})), nil
+}
+
+// AdminFunction is the admin function: a company's users and audit log. It reads the
+// signing secret, so it fails when Secrets Manager does.
+func AdminFunction(env Env, c Clients, o Options) (any, error) {
+	o = o.withDefaults(env)
+	key, err := signingKey(env, c)
+	if err != nil {
+		return nil, err
+	}
+	st := store(env, c, o)
+	svc := accountsService(st, o)
+	return api(env, o, httpapi.NewAdmin(httpapi.AdminDeps{
+		Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Cursors: key,
+		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+	})), nil
+}
+
+// DocumentsFunction is the documents function: listing, downloads, no-login links and
+// export requests. It reads the signing secret, so it fails when Secrets Manager does,
+// and needs EXPORTS_QUEUE_URL.
+func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
+	o = o.withDefaults(env)
+	if env.ExportsQueueURL == "" {
+		return nil, errors.New("missing environment: EXPORTS_QUEUE_URL")
+	}
+	if c.SQS == nil {
+		return nil, errors.New("no SQS client")
+	}
+	key, err := signingKey(env, c)
+	if err != nil {
+		return nil, err
+	}
+	st := store(env, c, o)
+	limits := ratelimit.Default()
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	presign := objects.NewPresigner(c.S3, env.ArchiveBucket)
+	docs := &listing.Service{
+		Store: st, Audit: st, Spaces: st, Presigner: presign, Cursors: key,
+		Limiter: ratelimit.Limiter{Counter: st, Now: o.Now}, LinkUses: limits.LinkUsesPerToken,
+		Now: o.Now, Log: o.Log,
+	}
+	exp := exportsService(env, c, o, st, presign)
+	exp.Queue = queue.NewExports(c.SQS, env.ExportsQueueURL)
+	return api(env, o, httpapi.NewDocuments(httpapi.DocumentsDeps{
+		Sessions: httpapi.NewSessions(accountsService(st, o), st, o.Log), PortalBaseURL: env.PortalBaseURL,
+		Documents: docs, Exports: exp, Log: o.Log, Now: o.Now,
+	})), nil
+}
+
+// api turns an API function's routes into its Lambda handler, refusing requests that did
+// not come through CloudFront (httpapi.FromCloudFront).
+func api(env Env, o Options, routes http.Handler) apigw.LambdaHandler {
+	h := httpapi.FromCloudFront(env.OriginVerify, env.ClientIPHop, routes)
+	if o.HTTP != nil {
+		o.HTTP(h)
+	}
+	return apigw.Handler(h)
+}
+
+// accountsService is the accounts' behaviour on the DynamoDB store.
+func accountsService(st *dynamo.Store, o Options) *accounts.Service {
+	limits := ratelimit.Default()
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	var hasher accounts.Hasher = password.Hasher{Params: password.Default}
+	if o.Hasher != nil {
+		hasher = o.Hasher(hasher)
+	}
+	return &accounts.Service{
+		Store:    st,
+		Limiter:  ratelimit.Limiter{Counter: st, Now: o.Now},
+		Limits:   limits,
+		Hasher:   hasher,
+		Sessions: sessions.DefaultPolicy,
+		Now:      o.Now,
+		Log:      o.Log,
+	}
+}
+
+// signingKey reads the deployment's signing secret (SIGNING_SECRET_ARN), once per cold
+// start.
+func signingKey(env Env, c Clients) (*signing.Key, error) {
+	if env.SigningSecretARN == "" {
+		return nil, errors.New("missing environment: SIGNING_SECRET_ARN")
+	}
+	if c.Secrets == nil {
+		return nil, errors.New("no Secrets Manager client")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return secrets.SigningKey(ctx, c.Secrets, env.SigningSecretARN)
+}
