@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -211,13 +210,4 @@ func (p *pipeline) mails() []localaws.Mail {
 		p.t.Fatal(err)
 	}
 	return m
-}
-
-func findKey(keys []string, prefix, suffix string) string {
-	for _, k := range keys {
-		if strings.HasPrefix(k, prefix) && strings.HasSuffix(k, suffix) {
-			return k
-		}
-	}
-	return ""
 }
