@@ -1,4 +1,4 @@
-// Vite builds one HTML page per portal page (SPEC §6) into dist/. The local
+// Vite builds one HTML page per portal page (PRODUCT.md §6) into dist/. The local
 // runner and CloudFront map /{space}/{page} onto these files, so asset URLs
 // are absolute (base "/").
 import { resolve } from 'node:path';

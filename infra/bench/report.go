@@ -64,7 +64,7 @@ var notes = map[string]string{
 		"count them), and against DynamoDB takes the same time. moto executes requests one at a time (a single " +
 		"Python process), so here the two extra writes still add their server time to the known identifier's " +
 		"refusal: the ratio measures moto's serialisation, which no change of the code's calls removes short of " +
-		"dropping the failure count or the audit entry that SPEC §6 requires.",
+		"dropping the failure count or the audit entry that PRODUCT.md §6 requires.",
 	"R8": "Functions are built as `infra/sam.mk` builds them (`CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build " +
 		"-tags lambda.norpc -trimpath -ldflags \"-s -w\"`). Each yardstick under `infra/bench/reference/{function}` " +
 		"links aws-lambda-go, `config.LoadDefaultConfig` and exactly the SDK clients and operations the function " +

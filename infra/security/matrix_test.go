@@ -90,7 +90,7 @@ var matrix = []row{
 	{route: "POST /api/admin/users", swap: "body: owner's space and customer", cells: byCompany, send: createInOwnersCompany,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "400", adminColleague: "400", adminOther: "400"},
 	// "Identifier taken" tells an admin an identifier exists somewhere: the accepted risk
-	// of SPEC §4, pinned here.
+	// of PRODUCT.md §4, pinned here.
 	{route: "POST /api/admin/users", swap: "body: owner's identifier", cells: byCompany, send: createTakingOwnersIdentifier,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "409", adminColleague: "409", adminOther: "409"},
 	{route: "PATCH /api/admin/users/{identifier}", swap: "path: owner's identifier", cells: byRelation, send: patchOwner, serial: true,

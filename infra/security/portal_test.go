@@ -30,7 +30,7 @@ import (
 	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
-// limits are the suite's thresholds (SPEC §6 lets tests set their own): 5 failures per
+// limits are the suite's thresholds (PRODUCT.md §6 lets tests set their own): 5 failures per
 // account and 20 per client, the recovery and link limits as specified.
 var limits = ratelimit.Limits{
 	LoginFailuresPerClient: ratelimit.Limit{Max: 20, Window: 10 * time.Minute},
@@ -238,7 +238,7 @@ func (r response) json() map[string]any {
 	return m
 }
 
-// errorCode is SPEC §7's error code of the answer, "" when there is none.
+// errorCode is PRODUCT.md §7's error code of the answer, "" when there is none.
 func (r response) errorCode() string {
 	e, _ := r.json()["error"].(map[string]any)
 	code, _ := e["code"].(string)

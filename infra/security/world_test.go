@@ -139,7 +139,7 @@ func (w *world) build(t *testing.T) {
 	p.drop(t, "inbox/acme/documents/CI-9001.pdf", pdf, meta)
 
 	// acme's documents first: the shared address's first account is acme's, so it gets
-	// the address itself as identifier and globex's gets boss_1 (SPEC §4).
+	// the address itself as identifier and globex's gets boss_1 (PRODUCT.md §4).
 	for _, space := range []string{"acme", "globex"} {
 		for _, co := range w.companies {
 			if co.space != space {

@@ -16,7 +16,7 @@ import (
 // faultProxy stands on loopback between the mailer and the SES emulator. Healthy, it
 // forwards; failing, it answers each request in one of the ways SES and the network fail:
 // a 503, a connection reset, or the mail accepted upstream and the answer lost, which
-// the mailer cannot tell from a failure and so sends again (SPEC §5: at-least-once).
+// the mailer cannot tell from a failure and so sends again (PRODUCT.md §5: at-least-once).
 type faultProxy struct {
 	upstream atomic.Pointer[string]
 	failing  atomic.Bool

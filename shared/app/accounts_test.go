@@ -141,7 +141,7 @@ func TestFAQStory(t *testing.T) {
 	p.checkLogs()
 }
 
-// TestRecovery covers SPEC §6.2–6.3: one link lists every account of an address in the
+// TestRecovery covers PRODUCT.md §6.2–6.3: one link lists every account of an address in the
 // space, a newer link voids the older, a link is spent by its set, an identifier of
 // another address is refused, and unknown addresses get the same answer as known ones.
 func TestRecovery(t *testing.T) {
@@ -290,7 +290,7 @@ func revealSpace(t *testing.T, since string) spaces.Space {
 	return sp
 }
 
-// TestThrottlingAndSessions covers SPEC §6's lock, per-client limit and session lifetimes.
+// TestThrottlingAndSessions covers PRODUCT.md §6's lock, per-client limit and session lifetimes.
 func TestThrottlingAndSessions(t *testing.T) {
 	limits := ratelimit.Default()
 	limits.LoginFailuresPerClient = ratelimit.Limit{Max: 8, Window: 10 * time.Minute}
@@ -457,7 +457,7 @@ func TestThrottlingAndSessions(t *testing.T) {
 	p.checkLogs()
 }
 
-// TestAdministration covers SPEC §6.6: a company's users, their rights, the registered
+// TestAdministration covers PRODUCT.md §6.6: a company's users, their rights, the registered
 // admin's protection, tenancy, and the audit log.
 func TestAdministration(t *testing.T) {
 	p := newPortal(t, nil)
@@ -647,7 +647,7 @@ func TestAdministration(t *testing.T) {
 	p.checkLogs()
 }
 
-// TestRequestGuards covers SPEC §6's same-origin rule and closed CORS, the public space
+// TestRequestGuards covers PRODUCT.md §6's same-origin rule and closed CORS, the public space
 // route, and that the template declares exactly the routes the code serves.
 func TestRequestGuards(t *testing.T) {
 	p := newPortal(t, nil)

@@ -84,7 +84,7 @@ func TestNotificationModes(t *testing.T) {
 }
 
 // TestEmailChange: a new registered e-mail gets a new registered-admin account and its
-// activation at the next document; the previous one is deactivated (SPEC §3, FAQ §15).
+// activation at the next document; the previous one is deactivated (PRODUCT.md §3, FAQ §15).
 func TestEmailChange(t *testing.T) {
 	p := newPipeline(t)
 	p.put("inbox/acme/customers/a.csv", []byte("customer_number,email\nC1,ancien@example.fr\n"), nil)

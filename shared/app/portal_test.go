@@ -205,7 +205,7 @@ func (r apiResponse) json(t testing.TB) map[string]any {
 	return m
 }
 
-// wantError checks SPEC §7's error body.
+// wantError checks PRODUCT.md §7's error body.
 func (r apiResponse) wantError(t testing.TB, status int, code string) map[string]any {
 	t.Helper()
 	r.want(t, status)

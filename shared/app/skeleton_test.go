@@ -80,7 +80,7 @@ func (p *pipeline) count(table string) int {
 
 var tokenInLink = regexp.MustCompile(`http://127\.0\.0\.1:8080/acme/password#token=([A-Za-z0-9_-]{22})`)
 
-// TestWalkingSkeleton follows SPEC §3 steps 1–5 end to end: referential, then PDFs, then
+// TestWalkingSkeleton follows PRODUCT.md §3 steps 1–5 end to end: referential, then PDFs, then
 // the activation mails read back from the SES emulator.
 func TestWalkingSkeleton(t *testing.T) {
 	p := newPipeline(t)
@@ -142,7 +142,7 @@ func TestWalkingSkeleton(t *testing.T) {
 		t.Errorf("paper customer's document: got %v", doc2)
 	}
 
-	// SPEC §4: the address itself first, then local part + _1 for the second company.
+	// PRODUCT.md §4: the address itself first, then local part + _1 for the second company.
 	a1 := p.item(p.env.MainTable, pk("ACCT#pierre.durand@example.fr", "ACCT"))
 	a2 := p.item(p.env.MainTable, pk("ACCT#pierre.durand_1", "ACCT"))
 	if a1 == nil || a1["customerNumber"] != "C001" || a1["registeredAdmin"] != true || a1["admin"] != true {

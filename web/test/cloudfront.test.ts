@@ -25,7 +25,7 @@ function pagesFunction(): Handler {
   return new Function(`${code}\nreturn handler;`)() as Handler;
 }
 
-test('the CloudFront function maps the pages of SPEC §6', () => {
+test('the CloudFront function maps the pages of PRODUCT.md §6', () => {
   const handler = pagesFunction();
   const cases = [
     { uri: '/', want: '/index.html' },

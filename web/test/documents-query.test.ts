@@ -22,7 +22,7 @@ test('filters round-trip through the page URL, defaults left out', () => {
   assert.equal(filtersToQuery(defaultFilters).toString(), '');
 });
 
-test('the API query names SPEC §7 parameters', () => {
+test('the API query names PRODUCT.md §7 parameters', () => {
   assert.equal(apiQuery(defaultFilters).toString(), 'limit=50');
   assert.equal(apiQuery({ ...defaultFilters, number: 'FA', match: 'exact' }, 'abc').toString(), 'number=FA&numberMatch=exact&limit=50&cursor=abc');
   assert.equal(apiQuery({ ...defaultFilters, from: '2024-01-01', to: '2024-02-01', type: 'invoice' }).toString(), 'from=2024-01-01&to=2024-02-01&type=invoice&limit=50');

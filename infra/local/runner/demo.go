@@ -42,7 +42,7 @@ type demoDoc struct {
 
 // demoFirst is dropped and filed alone before the others, so the address
 // C1001 and C1002 share becomes C1001's identifier and C1002 gets the _1
-// one (SPEC §4) on every run.
+// one (PRODUCT.md §4) on every run.
 var demoFirst = demoDoc{space: "acme", customer: "C1001", buyer: "Boulangerie Dupré SARL", buyerSIREN: "552100554",
 	number: "FA%s-0412", daysAgo: 41, facturX: samplepdf.ProfileEN16931,
 	lines: []samplepdf.Line{{Description: "Location four mixte — mois", Quantity: 1, UnitPriceCents: 89000}, {Description: "Maintenance préventive", Quantity: 1, UnitPriceCents: 15000}}}

@@ -29,7 +29,7 @@ import (
 
 // demoActivations are the registered admins the demo must activate: every
 // customer with an e-mail, the shared address's second company getting the
-// local part and _1 (SPEC §4).
+// local part and _1 (PRODUCT.md §4).
 var demoActivations = []struct{ space, to, identifier string }{
 	{"acme", "claire.martin@example.com", "claire.martin@example.com"},
 	{"acme", "claire.martin@example.com", "claire.martin_1"},

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// Pages maps the page segment of /{space}/{page} (SPEC §6) to its static
+// Pages maps the page segment of /{space}/{page} (PRODUCT.md §6) to its static
 // file's base name. The deployed CloudFront viewer-request function must
 // map the same paths.
 var Pages = map[string]string{
@@ -25,7 +25,7 @@ var Pages = map[string]string{
 // spaceSegment is a space id (docs/SPACES.md).
 var spaceSegment = regexp.MustCompile(`^[a-z0-9-]{3,32}$`)
 
-// contentSecurityPolicy is the strict policy of SPEC §6: this origin only,
+// contentSecurityPolicy is the strict policy of PRODUCT.md §6: this origin only,
 // no inline script.
 const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"

@@ -72,7 +72,7 @@ func (s *Store) documentsQuery(company string, byNumber bool, number string, exa
 	return in
 }
 
-// ListDocuments runs one page of a listing as a single Query (SPEC §7). It reads at most
+// ListDocuments runs one page of a listing as a single Query (PRODUCT.md §7). It reads at most
 // q.Limit+1 items so that a full page knows whether another follows.
 func (s *Store) ListDocuments(ctx context.Context, q listing.Query) (listing.Page, error) {
 	var w *listing.Window

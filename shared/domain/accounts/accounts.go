@@ -1,4 +1,4 @@
-// Package accounts holds login accounts and the identifier rules of SPEC §4.
+// Package accounts holds login accounts and the identifier rules of PRODUCT.md §4.
 package accounts
 
 import (
@@ -72,7 +72,7 @@ const (
 )
 
 // CandidateIdentifier is the n-th identifier tried for an account created for email:
-// the address itself first (n = 0), then local part + "_n" (SPEC §4).
+// the address itself first (n = 0), then local part + "_n" (PRODUCT.md §4).
 func CandidateIdentifier(email string, n int) string {
 	email = strings.ToLower(strings.TrimSpace(email))
 	if n == 0 {

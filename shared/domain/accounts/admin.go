@@ -11,7 +11,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/password"
 )
 
-// Users returns the accounts of the admin's company (SPEC §6.6). Every admin method
+// Users returns the accounts of the admin's company (PRODUCT.md §6.6). Every admin method
 // returns a forbidden fault when admin is not an admin.
 func (s *Service) Users(ctx context.Context, admin Account) ([]Account, error) {
 	if !admin.Admin {
@@ -95,7 +95,7 @@ type UserChange struct {
 	Password, Confirmation *string
 }
 
-// UpdateUser changes an account of the admin's company (SPEC §6.6). A new password or a
+// UpdateUser changes an account of the admin's company (PRODUCT.md §6.6). A new password or a
 // deactivation ends every session of the account; a new password also mails the
 // account's own address. The registered admin cannot be deactivated or demoted, nor its
 // registered e-mail changed, by another admin, and no admin deactivates or demotes

@@ -59,7 +59,7 @@ func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *
 	return a.With(u), nil
 }
 
-// ChangePassword changes the signed-in account's own password (SPEC §6.5). The caller's
+// ChangePassword changes the signed-in account's own password (PRODUCT.md §6.5). The caller's
 // session goes on under a new id; every other session of the account ends. It returns
 // ErrWrongPassword, password.ErrMismatch, a *password.PolicyError (all invalid), a
 // too_many fault when the client failed too often, or an unauthenticated fault when the

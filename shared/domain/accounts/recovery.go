@@ -13,7 +13,7 @@ import (
 )
 
 // RequestRecovery mails a recovery link to an address that has active accounts in a
-// space (SPEC §6.2). An unknown address answers nil like a known one, after the same
+// space (PRODUCT.md §6.2). An unknown address answers nil like a known one, after the same
 // reads, unless the space reveals unknown accounts: then ErrNoAccount naming the address.
 // It returns a not_found fault for an unknown space, an invalid fault for a malformed
 // address and a too_many fault beyond the address's or the client's limit.
@@ -161,7 +161,7 @@ func (s *Service) resolve(ctx context.Context, token string) (tokens.Record, []A
 	return rec, accts, nil
 }
 
-// Complete sets the password of one account a set-password token may set (SPEC §6.3).
+// Complete sets the password of one account a set-password token may set (PRODUCT.md §6.3).
 // The token is spent, every session of the account ends, a login lock is lifted, and the
 // "password changed" mail goes out unless this is the first set from an activation link.
 // It returns a gone fault, a forbidden fault for an identifier the token does not cover,

@@ -169,7 +169,7 @@ type Hasher interface {
 
 var _ Hasher = password.Hasher{}
 
-// Service is the accounts' behaviour of SPEC §6: login, sessions, recovery, profile and
+// Service is the accounts' behaviour of PRODUCT.md §6: login, sessions, recovery, profile and
 // company user administration.
 type Service struct {
 	Store    Store
@@ -181,7 +181,7 @@ type Service struct {
 	Log      *slog.Logger
 }
 
-// RecoveryValidity is how long a recovery link sets a password (SPEC §5).
+// RecoveryValidity is how long a recovery link sets a password (PRODUCT.md §5).
 const RecoveryValidity = time.Hour
 
 // maxIdentifierLen bounds identifiers looked up: longer ones exist nowhere.

@@ -1,6 +1,6 @@
-// Package audit holds a company's audit log (SPEC §6.6): logins, failed logins,
+// Package audit holds a company's audit log (PRODUCT.md §6.6): logins, failed logins,
 // downloads, link uses, user and password changes. Entries expire with the space's
-// retention (SPEC §8).
+// retention (PRODUCT.md §8).
 package audit
 
 import (

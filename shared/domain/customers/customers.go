@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Notification modes (SPEC §5).
+// Notification modes (PRODUCT.md §5).
 const (
 	NotifyNone       = "none"
 	NotifyAttachment = "attachment"
@@ -38,7 +38,7 @@ type Customer struct {
 }
 
 // ActivationDue reports whether the next document must create a registered-admin account
-// for the registered e-mail (SPEC §3 step 5): never at registration, always at a document.
+// for the registered e-mail (PRODUCT.md §3 step 5): never at registration, always at a document.
 func (c Customer) ActivationDue() bool {
 	return c.Email != "" && !strings.EqualFold(c.Email, c.AdminEmail)
 }

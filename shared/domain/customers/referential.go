@@ -174,7 +174,7 @@ func (p *Parsed) add(line int, f map[string]string) {
 	p.Rows = append(p.Rows, Row{Line: line, Customer: c})
 }
 
-// rowCustomer applies the blank-means-default rules of SPEC §3.
+// rowCustomer applies the blank-means-default rules of PRODUCT.md §3.
 func rowCustomer(f map[string]string) (Customer, string) {
 	v := func(k string) string { return strings.TrimSpace(f[k]) }
 	c := Customer{

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Rejection codes of SPEC §3, written into `.error.json`.
+// Rejection codes of PRODUCT.md §3, written into `.error.json`.
 const (
 	CodeNotPDF           = "not_pdf"
 	CodeEmpty            = "empty"

@@ -1,4 +1,4 @@
-// Package mail composes the portal's mails (SPEC §5): a subject, a plain-text body and an
+// Package mail composes the portal's mails (PRODUCT.md §5): a subject, a plain-text body and an
 // HTML body in the customer's language, branded per space, then the raw MIME message the
 // mailer hands to SES. It sends nothing itself.
 //

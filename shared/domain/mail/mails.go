@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Defaults of SPEC §5 for a zero field.
+// Defaults of PRODUCT.md §5 for a zero field.
 const (
 	DefaultActivationDays  = 7
 	DefaultRetentionMonths = 24

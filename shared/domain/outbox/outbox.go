@@ -1,5 +1,5 @@
 // Package outbox holds mail records: every mail is first one of these, written in the same
-// transaction as its cause and keyed so it exists once (SPEC §5).
+// transaction as its cause and keyed so it exists once (PRODUCT.md §5).
 package outbox
 
 import (
@@ -42,7 +42,7 @@ type Record struct {
 	SentAt    *time.Time
 }
 
-// Keys of SPEC §5, so a cause writes its mail at most once.
+// Keys of PRODUCT.md §5, so a cause writes its mail at most once.
 func ActivationKey(identifierKey string) string { return "activation#" + identifierKey }
 func NotifyKey(company, number string) string   { return "notify#" + company + "#" + number }
 func DigestKey(company, date string) string     { return "digest#" + company + "#" + date }

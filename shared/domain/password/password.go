@@ -1,4 +1,4 @@
-// Package password holds the password policy of SPEC §6.3 and the argon2id hashing of
+// Package password holds the password policy of PRODUCT.md §6.3 and the argon2id hashing of
 // stored passwords.
 package password
 

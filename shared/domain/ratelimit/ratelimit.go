@@ -1,4 +1,4 @@
-// Package ratelimit holds the throttling rules of SPEC §6: counters per client address,
+// Package ratelimit holds the throttling rules of PRODUCT.md §6: counters per client address,
 // e-mail address or token over fixed windows, and the lock schedule of accounts after
 // consecutive failed logins. Every threshold is in Limits, so tests set their own.
 package ratelimit
@@ -15,7 +15,7 @@ type Limit struct {
 	Window time.Duration
 }
 
-// Limits are every threshold of SPEC §6.
+// Limits are every threshold of PRODUCT.md §6.
 type Limits struct {
 	LoginFailuresPerClient Limit // failed logins per client address, known or unknown identifiers alike
 	RecoveryPerAddress     Limit // recovery requests per e-mail address
@@ -27,7 +27,7 @@ type Limits struct {
 	LockMax   time.Duration // the longest lock
 }
 
-// Default returns SPEC §6's thresholds.
+// Default returns PRODUCT.md §6's thresholds.
 func Default() Limits {
 	return Limits{
 		LoginFailuresPerClient: Limit{Max: 100, Window: 10 * time.Minute},

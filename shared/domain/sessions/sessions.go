@@ -1,4 +1,4 @@
-// Package sessions holds portal sessions (SPEC §6): an opaque random id in a cookie, only
+// Package sessions holds portal sessions (PRODUCT.md §6): an opaque random id in a cookie, only
 // its SHA-256 stored, ending after 30 minutes idle or 12 hours in all, and whenever the
 // account's session epoch moves on.
 package sessions
@@ -25,7 +25,7 @@ type Policy struct {
 	TouchEvery time.Duration // lastSeenAt is written at most this often, to save writes
 }
 
-// DefaultPolicy is SPEC §6's: 30 minutes idle, 12 hours absolute.
+// DefaultPolicy is PRODUCT.md §6's: 30 minutes idle, 12 hours absolute.
 var DefaultPolicy = Policy{Idle: 30 * time.Minute, Absolute: 12 * time.Hour, TouchEvery: time.Minute}
 
 // Session is a signed-in browser. Space and CustomerNumber are the account's, copied at

@@ -1,5 +1,5 @@
 // Package signing signs small payloads the server hands out and must get back unchanged,
-// such as list cursors (SPEC §7), with HMAC-SHA256 under the deployment's secret.
+// such as list cursors (PRODUCT.md §7), with HMAC-SHA256 under the deployment's secret.
 package signing
 
 import (

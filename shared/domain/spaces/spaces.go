@@ -14,7 +14,7 @@ import (
 	_ "time/tzdata" // Lambda images need not carry a zone database.
 )
 
-// Defaults of SPEC §2 and §3, applied to every field a space file leaves out.
+// Defaults of PRODUCT.md §2 and §3, applied to every field a space file leaves out.
 const (
 	DefaultTimeZone            = "Europe/Paris"
 	DefaultDigestHour          = 18

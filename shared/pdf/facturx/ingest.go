@@ -7,7 +7,7 @@ import (
 )
 
 // ReadForIngest is the ingest service's XML reader: a PDF without XML, or one pdfcpu
-// cannot parse, is filed on its metadata alone (SPEC §3 only asks for the %PDF- header);
+// cannot parse, is filed on its metadata alone (PRODUCT.md §3 only asks for the %PDF- header);
 // unreadable XML inside a readable PDF is an error the service turns into a rejection.
 func ReadForIngest(pdf []byte) (*ingest.XMLInvoice, error) {
 	inv, err := Extract(pdf)

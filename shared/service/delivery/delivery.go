@@ -1,5 +1,5 @@
 // Package delivery turns outbox records into mails: it renders them in the customer's
-// language, sends them, and settles the record (SPEC §5). It is the only code that sends.
+// language, sends them, and settles the record (PRODUCT.md §5). It is the only code that sends.
 package delivery
 
 import (
@@ -184,7 +184,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	return mail.Build(msg)
 }
 
-// pageURL is a portal page of SPEC §6, always built from the configured origin.
+// pageURL is a portal page of PRODUCT.md §6, always built from the configured origin.
 func (s *Service) pageURL(space, page string) string {
 	return strings.TrimRight(s.PortalBaseURL, "/") + "/" + url.PathEscape(space) + "/" + page
 }

@@ -1,4 +1,4 @@
-// Package digest sends the daily digest of SPEC §5: at a space's digest hour, each
+// Package digest sends the daily digest of PRODUCT.md §5: at a space's digest hour, each
 // customer in `digest` mode gets one mail listing the documents ingested since its
 // previous digest, each with a no-login link.
 package digest

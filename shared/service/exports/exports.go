@@ -1,4 +1,4 @@
-// Package exports builds what a customer downloads in bulk (SPEC §7): a ZIP of selected
+// Package exports builds what a customer downloads in bulk (PRODUCT.md §7): a ZIP of selected
 // PDFs with a CSV index, or a CSV of a listing, made asynchronously and kept 24 hours.
 package exports
 
@@ -46,14 +46,14 @@ const Lifetime = 24 * time.Hour
 // LinkTTL bounds each presigned URL of a ready export; the client asks again for a fresh one.
 const LinkTTL = 5 * time.Minute
 
-// Limits bound one export (SPEC §7).
+// Limits bound one export (PRODUCT.md §7).
 type Limits struct {
 	MaxDocuments int   // per ZIP, and ids per request
 	MaxZIPBytes  int64 // sum of the PDFs in a ZIP
 	MaxRows      int   // per CSV
 }
 
-// DefaultLimits are SPEC §7's.
+// DefaultLimits are PRODUCT.md §7's.
 func DefaultLimits() Limits {
 	return Limits{MaxDocuments: 500, MaxZIPBytes: 500 << 20, MaxRows: 100_000}
 }

@@ -1,6 +1,6 @@
 // Package ingest files what billing drops into the inbox: documents exactly once,
 // referentials as upserts, and everything else rejected with a readable reason
-// (SPEC §3). It decides; the stores it is given do the I/O.
+// (PRODUCT.md §3). It decides; the stores it is given do the I/O.
 package ingest
 
 import (
@@ -73,7 +73,7 @@ type Store interface {
 // FileRequest is one document and what it causes, written atomically.
 type FileRequest struct {
 	Document   documents.Document
-	Activation *Activation     // nil unless SPEC §3 step 5 applies
+	Activation *Activation     // nil unless PRODUCT.md §3 step 5 applies
 	Mails      []outbox.Record // per-document notifications
 	Digest     bool            // queue the document for the customer's next digest
 }
@@ -117,7 +117,7 @@ type Service struct {
 	Log     *slog.Logger
 }
 
-// ActivationValidity is how long an activation link sets the password (SPEC §5).
+// ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
 const ActivationValidity = 7 * 24 * time.Hour
 
 // Handle processes one S3 event key (URL-encoded as S3 sends it). It returns an error only
@@ -269,7 +269,7 @@ func conflict(f documents.Fields) *documents.Rejection {
 		f.Number, f.CustomerNumber)
 }
 
-// activation returns the account creation SPEC §3 step 5 asks for, or nil.
+// activation returns the account creation PRODUCT.md §3 step 5 asks for, or nil.
 func (s *Service) activation(space spaces.Space, c customers.Customer, now time.Time) *Activation {
 	if !c.ActivationDue() {
 		return nil

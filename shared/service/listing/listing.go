@@ -1,6 +1,6 @@
 // Package listing decides what of a company's documents a caller sees and fetches: the
-// listing's period, filters and signed cursors (SPEC §7), single downloads and no-login
-// links (SPEC §5), all bounded by retention (SPEC §8).
+// listing's period, filters and signed cursors (PRODUCT.md §7), single downloads and no-login
+// links (PRODUCT.md §5), all bounded by retention (PRODUCT.md §8).
 package listing
 
 import (
@@ -23,7 +23,7 @@ func invalid(param, format string, a ...any) error {
 func linkExpired() error { return fault.New(fault.CodeGone, "link expired") }
 
 // Caller is who a request acts for. Space and customer come only from the session, never
-// from the request (SPEC §7, tenancy).
+// from the request (PRODUCT.md §7, tenancy).
 type Caller struct {
 	Identifier     string
 	Space          string
@@ -35,7 +35,7 @@ type Caller struct {
 // Company is the caller's document partition.
 func (c Caller) Company() string { return documents.Company(c.Space, c.CustomerNumber) }
 
-// Listing bounds (SPEC §7).
+// Listing bounds (PRODUCT.md §7).
 const (
 	DefaultLimit = 50
 	MaxLimit     = 200

@@ -47,7 +47,7 @@ type Presigner interface {
 	Download(ctx context.Context, archiveKey, filename string, ttl time.Duration) (string, error)
 }
 
-// DownloadTTL is how long a presigned download URL stays valid (SPEC §5, §7).
+// DownloadTTL is how long a presigned download URL stays valid (PRODUCT.md §5, §7).
 const DownloadTTL = 60 * time.Second
 
 // Service lists documents and hands them out.
@@ -57,7 +57,7 @@ type Service struct {
 	Spaces    Spaces
 	Presigner Presigner
 	Cursors   *signing.Key
-	// Limiter and LinkUses throttle no-login links per token (SPEC §6).
+	// Limiter and LinkUses throttle no-login links per token (PRODUCT.md §6).
 	Limiter  ratelimit.Limiter
 	LinkUses ratelimit.Limit
 	Now      func() time.Time
@@ -125,7 +125,7 @@ func (s *Service) Download(ctx context.Context, c Caller, id string) (string, er
 	return url, nil
 }
 
-// FollowLink checks a no-login link (SPEC §5) and returns a presigned URL of its
+// FollowLink checks a no-login link (PRODUCT.md §5) and returns a presigned URL of its
 // document. It returns a gone fault for anything that makes the link unusable and a
 // too_many fault past the hourly budget. A link is reusable until it expires.
 func (s *Service) FollowLink(ctx context.Context, token string) (string, error) {
@@ -184,7 +184,7 @@ func (s *Service) FollowLink(ctx context.Context, token string) (string, error) 
 }
 
 // auditUntil is when an audit entry written at now expires: audit records follow the
-// space's document retention (SPEC §8).
+// space's document retention (PRODUCT.md §8).
 func (s *Service) auditUntil(ctx context.Context, space string, now time.Time) (time.Time, error) {
 	sp, err := s.Spaces.Space(ctx, space)
 	if err != nil {

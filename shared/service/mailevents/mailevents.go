@@ -1,5 +1,5 @@
 // Package mailevents reads SES bounce and complaint events and says which customer's mail
-// status they change (SPEC §5), so ops see undeliverable addresses.
+// status they change (PRODUCT.md §5), so ops see undeliverable addresses.
 package mailevents
 
 import (

@@ -1,5 +1,5 @@
 // Package purge deletes an expired document's archived PDF once DynamoDB's TTL has
-// deleted its record (SPEC §8). Only TTL deletions count: a record removed by anyone
+// deleted its record (PRODUCT.md §8). Only TTL deletions count: a record removed by anyone
 // else keeps its PDF, which the lifecycle rule on documents/ expires in the end.
 package purge
 

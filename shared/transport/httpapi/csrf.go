@@ -24,7 +24,7 @@ func originOf(baseURL string) string {
 }
 
 // guard refuses state-changing requests that do not come from the portal's own pages
-// (SPEC §6): a POST, PUT, PATCH or DELETE needs an Origin equal to the portal's, or, when
+// (PRODUCT.md §6): a POST, PUT, PATCH or DELETE needs an Origin equal to the portal's, or, when
 // a browser sends none, Sec-Fetch-Site: same-origin; any Sec-Fetch-Site other than
 // same-origin is refused. Its body must be JSON, which no cross-site HTML form can send.
 // No CORS header is ever set, so no other origin may read an answer either.

@@ -49,7 +49,7 @@ func documentCaller(r *http.Request) (listing.Caller, error) {
 	}, nil
 }
 
-// documentJSON is a document as SPEC §7 names its fields.
+// documentJSON is a document as PRODUCT.md §7 names its fields.
 type documentJSON struct {
 	ID           string  `json:"id"`
 	Number       string  `json:"number"`

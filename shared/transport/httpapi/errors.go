@@ -1,4 +1,4 @@
-// Package httpapi holds the JSON API's handlers (SPEC §7). Each API function serves one
+// Package httpapi holds the JSON API's handlers (PRODUCT.md §7). Each API function serves one
 // group of routes; routes.go lists them all.
 package httpapi
 

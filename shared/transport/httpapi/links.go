@@ -2,7 +2,7 @@ package httpapi
 
 import "net/http"
 
-// followLink serves a no-login link (SPEC §5): no session, a 302 to the document's
+// followLink serves a no-login link (PRODUCT.md §5): no session, a 302 to the document's
 // presigned URL, or 410 / 429. The access log records the route, never the token.
 func followLink(d DocumentsDeps) http.Handler {
 	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {

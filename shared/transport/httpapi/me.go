@@ -7,7 +7,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/accounts"
 )
 
-// userJSON is SPEC §7's user.
+// userJSON is PRODUCT.md §7's user.
 type userJSON struct {
 	Identifier      string     `json:"identifier"`
 	FirstName       string     `json:"firstName"`
@@ -32,7 +32,7 @@ func userView(a accounts.Account) userJSON {
 	}
 }
 
-// meJSON is SPEC §7's me: the user plus what the portal's header and profile show.
+// meJSON is PRODUCT.md §7's me: the user plus what the portal's header and profile show.
 type meJSON struct {
 	userJSON
 	PreviousLoginAt *time.Time `json:"previousLoginAt"`

@@ -8,7 +8,7 @@ import (
 	"github.com/efacture/efacture/shared/transport/httpctx"
 )
 
-// secure sets the headers of SPEC §6 on every API answer.
+// secure sets the headers of PRODUCT.md §6 on every API answer.
 func secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()

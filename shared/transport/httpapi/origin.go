@@ -13,7 +13,7 @@ import (
 const OriginHeader = "X-Origin-Verify"
 
 // FromCloudFront refuses requests that did not come through the deployment's CloudFront
-// distribution (SPEC §9): without the secret origin header, a client could reach the API
+// distribution (PRODUCT.md §9): without the secret origin header, a client could reach the API
 // directly and choose its own X-Forwarded-For. Once the header is checked, the client
 // address becomes the trusted hop of X-Forwarded-For: the hop-th entry from the right,
 // which CloudFront wrote. An empty secret disables both, for tests without CloudFront.

@@ -31,7 +31,7 @@ type SpaceSource interface {
 }
 
 // Caller is the signed-in account of a request. Space and Company come from the account,
-// never from the request (SPEC §4, §7 "Tenancy").
+// never from the request (PRODUCT.md §4, §7 "Tenancy").
 type Caller struct {
 	Account accounts.Account
 	Session sessions.Session

@@ -1,4 +1,4 @@
-// The JSON API of SPEC §7, same origin. Requests carry the page's language
+// The JSON API of PRODUCT.md §7, same origin. Requests carry the page's language
 // so that error messages come back in it; a lost session goes through one
 // handler that the signed-in pages set (back to sign-in, then back here).
 import { lang, t } from './i18n.ts';

@@ -1,4 +1,4 @@
-// The documents page's filters (SPEC §6.4, §7): as the page's own URL keeps
+// The documents page's filters (PRODUCT.md §6.4, §7): as the page's own URL keeps
 // them, as GET /api/documents takes them, and as POST /api/exports takes a
 // period. Pure functions, tested without a browser.
 

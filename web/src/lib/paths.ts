@@ -1,4 +1,4 @@
-// Page URLs of SPEC §6: the space is the first path segment, and each page
+// Page URLs of PRODUCT.md §6: the space is the first path segment, and each page
 // of a space is one static file (the local runner and the CloudFront
 // function map them the same way).
 

@@ -88,7 +88,7 @@ export async function start(spec: PageSpec): Promise<void> {
     return;
   }
   if (me && me.space.id !== spaceId) {
-    // A session belongs to one space: its pages live under that space (SPEC §6).
+    // A session belongs to one space: its pages live under that space (PRODUCT.md §6).
     location.replace(pageURL(me.space.id, where.page) + location.search + location.hash);
     return;
   }

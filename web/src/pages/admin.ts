@@ -1,4 +1,4 @@
-// Administration (SPEC §6.6, admins only): the company's users, adding and
+// Administration (PRODUCT.md §6.6, admins only): the company's users, adding and
 // editing them, activating and deactivating, setting a password, and the
 // company's audit log. No mail is sent on creation (FAQ §13).
 import { api, ApiError, type AuditEntry, type User } from '../lib/api.ts';

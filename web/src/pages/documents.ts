@@ -1,4 +1,4 @@
-// The company's documents (SPEC §6.4): newest first, filtered by period,
+// The company's documents (PRODUCT.md §6.4): newest first, filtered by period,
 // type and number, paged by cursor; one PDF at a time, a ZIP of a selection
 // or of the period, a CSV of the list; badges and the reminder to archive.
 import { api, ApiError, downloadURL, idleFor, type Doc, type ExportState } from '../lib/api.ts';

@@ -1,4 +1,4 @@
-// Forgotten password or identifier (SPEC §6.2): one recovery mail to the
+// Forgotten password or identifier (PRODUCT.md §6.2): one recovery mail to the
 // address. The answer is the API's own message, neutral unless the space
 // chose to reveal unknown addresses (then « Aucun compte trouvé pour … »).
 import { api } from '../lib/api.ts';

@@ -1,4 +1,4 @@
-// Help (SPEC §6.7): the FAQ's answers adapted to this portal, open to
+// Help (PRODUCT.md §6.7): the FAQ's answers adapted to this portal, open to
 // everyone (signed in or not), in the page's language.
 import { h } from '../lib/dom.ts';
 import { formatDate } from '../lib/format.ts';

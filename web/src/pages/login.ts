@@ -1,4 +1,4 @@
-// Sign-in (SPEC §6.1): identifier and password, then the documents, or the
+// Sign-in (PRODUCT.md §6.1): identifier and password, then the documents, or the
 // page a lost session interrupted.
 import { api, ApiError } from '../lib/api.ts';
 import { h, setFlash } from '../lib/dom.ts';

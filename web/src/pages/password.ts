@@ -1,4 +1,4 @@
-// Set a password from an activation or recovery link (SPEC §6.3). The token
+// Set a password from an activation or recovery link (PRODUCT.md §6.3). The token
 // travels in the URL fragment, which browsers never send; the page takes it
 // out of the address bar at once (history, shoulder surfing) and keeps it
 // in this tab only, so a reload still works.

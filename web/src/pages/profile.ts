@@ -1,4 +1,4 @@
-// My profile (SPEC §6.5): identity and company, the previous sign-in, the
+// My profile (PRODUCT.md §6.5): identity and company, the previous sign-in, the
 // display history and language preferences, and a password change.
 import { api } from '../lib/api.ts';
 import { h } from '../lib/dom.ts';
