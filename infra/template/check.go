@@ -5,7 +5,8 @@ package template
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -15,7 +16,7 @@ import (
 // names the code's list in messages. It returns every difference at once.
 func Check(declared, code map[string][]string, list string) error {
 	var problems []string
-	for _, id := range sortedKeys(declared) {
+	for _, id := range slices.Sorted(maps.Keys(declared)) {
 		routes := declared[id]
 		served, ok := code[id]
 		if !ok {
@@ -44,18 +45,18 @@ func Check(declared, code map[string][]string, list string) error {
 		for _, p := range served {
 			got[RouteKey(p)] = true
 		}
-		for _, k := range sortedKeys(tpl) {
+		for _, k := range slices.Sorted(maps.Keys(tpl)) {
 			if !got[k] {
 				problems = append(problems, fmt.Sprintf("%s: template route %q is not served by the handler", id, k))
 			}
 		}
-		for _, k := range sortedKeys(got) {
+		for _, k := range slices.Sorted(maps.Keys(got)) {
 			if !tpl[k] {
 				problems = append(problems, fmt.Sprintf("%s: handler route %q is not in the template", id, k))
 			}
 		}
 	}
-	for _, id := range sortedKeys(code) {
+	for _, id := range slices.Sorted(maps.Keys(code)) {
 		if _, ok := declared[id]; !ok {
 			problems = append(problems, fmt.Sprintf("%s has %s, which the template does not declare", list, id))
 		}
@@ -80,13 +81,4 @@ func RouteKey(pattern string) string {
 		}
 	}
 	return strings.ToUpper(method) + " " + strings.Join(segs, "/")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -129,12 +128,3 @@ func checkRegistry(fns map[string]localaws.Function, reg Registry) error {
 
 // routeKey is API Gateway's route key: "GET /api/documents/{id}".
 func routeKey(method, path string) string { return strings.ToUpper(method) + " " + path }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -172,7 +173,7 @@ func TestPortal(t *testing.T) {
 
 	t.Run("every template route reaches its handler", func(t *testing.T) {
 		n := 0
-		for _, id := range sortedKeys(r.functions) {
+		for _, id := range slices.Sorted(maps.Keys(r.functions)) {
 			for _, rt := range r.functions[id].def.HTTP {
 				n++
 				method := rt.Method

@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -194,7 +196,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 	}
 	r.clients = app.NewClients(r.AWS.Config, r.AWS.SESConfig)
 	r.functions = map[string]*function{}
-	for _, id := range sortedKeys(defs) {
+	for _, id := range slices.Sorted(maps.Keys(defs)) {
 		def := defs[id]
 		env, err := app.EnvFrom(func(k string) string { return def.Env[k] })
 		if err != nil {
@@ -255,7 +257,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 	// Event sources are built before anything runs, so a bad one fails
 	// start-up rather than a goroutine.
 	var pollers []func(context.Context)
-	for _, id := range sortedKeys(r.functions) {
+	for _, id := range slices.Sorted(maps.Keys(r.functions)) {
 		fn := r.functions[id]
 		for _, src := range fn.def.SQS {
 			p := &sqsPoller{r: r, fn: fn, src: src, queueURL: stack.QueueURL(src.QueueID), queueARN: stack.QueueARN(src.QueueID)}

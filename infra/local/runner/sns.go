@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -24,7 +26,7 @@ func (r *Runner) Publish(ctx context.Context, topicID, subject, message string) 
 	topicARN := st.Ref(topicID)
 	var errs []error
 	n := 0
-	for _, id := range sortedKeys(r.functions) {
+	for _, id := range slices.Sorted(maps.Keys(r.functions)) {
 		fn := r.functions[id]
 		for _, src := range fn.def.SNS {
 			if src.TopicID != topicID {

@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -27,7 +29,7 @@ type ttlTable struct {
 // ttlTables finds the provisioned tables with TTL enabled.
 func (r *Runner) ttlTables(ctx context.Context) ([]*ttlTable, error) {
 	var out []*ttlTable
-	for _, id := range sortedKeys(r.AWS.Stack.Types) {
+	for _, id := range slices.Sorted(maps.Keys(r.AWS.Stack.Types)) {
 		if r.AWS.Stack.Types[id] != "AWS::DynamoDB::Table" || r.AWS.Stack.Physical[id] == "" {
 			continue
 		}
