@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,22 @@ func (c *docsCalls) register(stack *middleware.Stack) error {
 		}), middleware.After)
 }
 
+// atomicCalls makes each DynamoDB call of the functions under test run alone. DynamoDB
+// applies a call, a transaction included, atomically; moto applies it in steps that
+// concurrent calls interleave with, and undoes a cancelled transaction by putting back a
+// copy of the whole table, erasing what others wrote meanwhile. Requests still interleave
+// between calls, where a read-then-write would race.
+type atomicCalls struct{ mu sync.Mutex }
+
+func (a *atomicCalls) register(stack *middleware.Stack) error {
+	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("oneCallAtATime",
+		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			a.mu.Lock()
+			defer a.mu.Unlock()
+			return next.HandleInitialize(ctx, in)
+		}), middleware.After)
+}
+
 // take returns the counts since the previous take.
 func (c *docsCalls) take() map[string]int {
 	c.mu.Lock()
@@ -75,6 +92,9 @@ type docsFixture struct {
 	st      *dynamo.Store
 	calls   *docsCalls
 	exports *exports.Service
+	// fnClients and opts are the functions', to build more containers of them.
+	fnClients app.Clients
+	opts      app.Options
 	// handleExport is the exports function's handler, on exports.
 	handleExport lambdaevents.SQSHandler
 	session      map[string]string // customer number → session cookie value
@@ -82,7 +102,7 @@ type docsFixture struct {
 }
 
 // docsExportLimits are small, so the 413s are reachable with a few documents.
-var docsExportLimits = exports.Limits{MaxDocuments: 3, MaxZIPBytes: 50 << 20, MaxRows: 6}
+var docsExportLimits = exports.Limits{MaxDocuments: 3, MaxZIPBytes: 50 << 20, MaxRows: 6, MaxPending: 2}
 
 func newDocsFixture(t *testing.T) *docsFixture {
 	t.Helper()
@@ -97,10 +117,11 @@ func newDocsFixture(t *testing.T) *docsFixture {
 		session: map[string]string{}, docs: map[string]documents.Document{}}
 	clients := app.NewClients(p.aws.Config, p.aws.SESConfig)
 	clients.DynamoDB = dynamodb.NewFromConfig(p.aws.Config, func(o *dynamodb.Options) {
-		o.APIOptions = append(o.APIOptions, f.calls.register)
+		o.APIOptions = append(o.APIOptions, f.calls.register, (&atomicCalls{}).register)
 	})
 	opts := app.Options{Now: func() time.Time { return p.now }, ExportLimits: &docsExportLimits,
 		HTTP: func(h http.Handler) { f.h = h }, Exports: func(s *exports.Service) { f.exports = s }}
+	f.fnClients, f.opts = clients, opts
 	build[apigw.LambdaHandler](t, app.DocumentsFunction, denv, clients, opts)
 	xEnv := p.aws.Stack.FunctionEnv("ExportsFunction")
 	xenv, err := app.EnvFrom(func(k string) string { return xEnv[k] })
@@ -647,27 +668,48 @@ func docsErrorCode(t *testing.T, res *http.Response) string {
 // runExports delivers ExportsQueue's messages to the exports function as Lambda would.
 func (f *docsFixture) runExports() {
 	f.t.Helper()
-	ctx := context.Background()
-	queue := f.aws.Stack.QueueURL("ExportsQueue")
 	for i := 0; i < 10; i++ {
-		out, err := f.aws.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-			QueueUrl: &queue, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 30,
-			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
-		})
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		if len(out.Messages) == 0 {
+		failed, ok := f.deliverExport(0)
+		if !ok {
 			return
 		}
-		msg := eventsource.NormalizeSQSMessage(out.Messages[0], f.aws.Stack.QueueARN("ExportsQueue"))
-		resp, err := f.handleExport(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}})
-		if err != nil || len(resp.BatchItemFailures) > 0 {
-			f.t.Fatalf("exports function: %v %+v", err, resp)
+		if failed {
+			f.t.Fatal("the exports function reported a failure")
 		}
-		f.aws.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: out.Messages[0].ReceiptHandle})
 	}
 	f.t.Fatal("exports queue never drained")
+}
+
+// deliverExport delivers ExportsQueue's next message, as its receive'th delivery when
+// receive is set, and deletes it unless the function reported it failed; ok is false
+// when none was queued.
+func (f *docsFixture) deliverExport(receive int) (failed, ok bool) {
+	f.t.Helper()
+	ctx := context.Background()
+	queue := f.aws.Stack.QueueURL("ExportsQueue")
+	out, err := f.aws.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		QueueUrl: &queue, MaxNumberOfMessages: 1, WaitTimeSeconds: 1, VisibilityTimeout: 30,
+		MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+	})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if len(out.Messages) == 0 {
+		return false, false
+	}
+	msg := eventsource.NormalizeSQSMessage(out.Messages[0], f.aws.Stack.QueueARN("ExportsQueue"))
+	if receive > 0 {
+		msg.Attributes["ApproximateReceiveCount"] = strconv.Itoa(receive)
+	}
+	resp, err := f.handleExport(ctx, events.SQSEvent{Records: []events.SQSMessage{msg}})
+	if err != nil {
+		f.t.Fatalf("exports function: %v", err)
+	}
+	if len(resp.BatchItemFailures) > 0 {
+		return true, true
+	}
+	f.aws.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: out.Messages[0].ReceiptHandle})
+	return false, true
 }
 
 type docsExport struct {

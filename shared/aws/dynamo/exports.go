@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -138,8 +140,28 @@ type exportSelection struct {
 
 func exportPK(id string) string { return "EXPORT#" + id }
 
-// PutExport records a new export, kept until it expires.
-func (s *Store) PutExport(ctx context.Context, e exports.Export) error {
+// exportSlotsPK is the item holding a company's export slots (PRODUCT.md §10).
+func exportSlotsPK(company string) string { return "EXPSLOTS#" + company }
+
+const exportSlotsSK = "EXPSLOTS"
+
+// slotValue is a slot as the slots item's string set holds it: the export's creation,
+// to the second, then its id; FinishExport rebuilds it from the export alone.
+func slotValue(sl exports.Slot) string {
+	return sl.Since.UTC().Format(time.RFC3339) + "#" + sl.ID
+}
+
+func parseSlot(v string) (exports.Slot, bool) {
+	since, id, ok := strings.Cut(v, "#")
+	at, err := time.Parse(time.RFC3339, since)
+	return exports.Slot{ID: id, Since: at}, ok && err == nil
+}
+
+// PutExport records a new export, kept until it expires, and adds it to its company's
+// slots in the same transaction, on condition that fewer than max are held. The slots
+// item's TTL follows its newest slot by exports.SlotBound: by then every slot it holds
+// is stale, so losing it loses nothing.
+func (s *Store) PutExport(ctx context.Context, e exports.Export, max int) ([]exports.Slot, error) {
 	item, err := attributevalue.MarshalMap(exportItem{
 		PK: exportPK(e.ID), SK: "EXPORT", Space: e.Space, CustomerNumber: e.CustomerNumber, Identifier: e.Identifier,
 		Language: e.Language, Format: e.Format, Status: e.Status, Key: e.Key, Documents: e.Documents,
@@ -149,13 +171,62 @@ func (s *Store) PutExport(ctx context.Context, e exports.Export) error {
 		CreatedAt: e.CreatedAt.UTC(), ExpiresAt: e.ExpiresAt.UTC(), TTL: e.ExpiresAt.Unix(),
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = s.db.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: &s.tables.Main, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)"),
-	})
+	slot := exports.Slot{ID: e.ID, Since: e.CreatedAt}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Put: &types.Put{TableName: &s.tables.Main, Item: item, ConditionExpression: aws.String("attribute_not_exists(pk)")}},
+		{Update: &types.Update{
+			TableName: &s.tables.Main, Key: key(exportSlotsPK(e.Company()), exportSlotsSK),
+			UpdateExpression:         aws.String("ADD pending :slot SET #ttl = :ttl"),
+			ConditionExpression:      aws.String("attribute_not_exists(pending) OR size(pending) < :max"),
+			ExpressionAttributeNames: map[string]string{"#ttl": "ttl"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":slot": &types.AttributeValueMemberSS{Value: []string{slotValue(slot)}},
+				":ttl":  &types.AttributeValueMemberN{Value: strconv.FormatInt(e.CreatedAt.Add(exports.SlotBound).Unix(), 10)},
+				":max":  &types.AttributeValueMemberN{Value: strconv.Itoa(max)},
+			},
+			// A refusal carries the slots held, so the service can free stale ones
+			// without reading them again.
+			ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		}},
+	}})
+	var tc *types.TransactionCanceledException
+	if errors.As(err, &tc) && len(tc.CancellationReasons) == 2 && aws.ToString(tc.CancellationReasons[1].Code) == "ConditionalCheckFailed" {
+		var held []exports.Slot
+		if set, ok := tc.CancellationReasons[1].Item["pending"].(*types.AttributeValueMemberSS); ok {
+			for _, v := range set.Value {
+				if sl, ok := parseSlot(v); ok {
+					held = append(held, sl)
+				}
+			}
+		}
+		return held, exports.ErrFull
+	}
 	if err != nil {
-		return fmt.Errorf("put export: %w", err)
+		return nil, fmt.Errorf("put export: %w", err)
+	}
+	return nil, nil
+}
+
+// FreeSlots removes slots from the company's slots item; removing one twice is harmless,
+// so racing requests may free the same stale slot.
+func (s *Store) FreeSlots(ctx context.Context, company string, slots []exports.Slot) error {
+	if len(slots) == 0 {
+		return nil
+	}
+	var values []string
+	for _, sl := range slots {
+		values = append(values, slotValue(sl))
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key(exportSlotsPK(company), exportSlotsSK),
+		UpdateExpression:          aws.String("DELETE pending :gone"),
+		ConditionExpression:       aws.String("attribute_exists(pk)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":gone": &types.AttributeValueMemberSS{Value: values}},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("free export slots: %w", err)
 	}
 	return nil
 }
@@ -186,9 +257,10 @@ func (s *Store) Export(ctx context.Context, id string) (exports.Export, error) {
 	}, nil
 }
 
-// FinishExport moves a pending export to status; one already finished is left alone, so
-// a redelivered message changes nothing.
-func (s *Store) FinishExport(ctx context.Context, id, status, objectKey string, count int, at time.Time) error {
+// FinishExport moves a pending export to status and frees its slot in one transaction;
+// one already finished is left alone, so a redelivered message changes nothing. An
+// export known by its id only has no slot named: SlotBound frees it.
+func (s *Store) FinishExport(ctx context.Context, e exports.Export, status, objectKey string, count int, at time.Time) error {
 	names := map[string]string{"#status": "status"}
 	values := map[string]types.AttributeValue{
 		":s": str(status), ":pending": str(exports.StatusPending), ":at": str(at.UTC().Format(time.RFC3339Nano)),
@@ -199,15 +271,25 @@ func (s *Store) FinishExport(ctx context.Context, id, status, objectKey string, 
 		names["#key"] = "key"
 		values[":k"], values[":n"] = str(objectKey), &types.AttributeValueMemberN{Value: fmt.Sprint(count)}
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.tables.Main, Key: key(exportPK(id), "EXPORT"),
+	items := []types.TransactWriteItem{{Update: &types.Update{
+		TableName: &s.tables.Main, Key: key(exportPK(e.ID), "EXPORT"),
 		UpdateExpression:          aws.String(update),
 		ConditionExpression:       aws.String("#status = :pending"),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: values,
-	})
-	if conditionFailed(err) {
-		return nil
+	}}}
+	if e.Space != "" {
+		items = append(items, types.TransactWriteItem{Update: &types.Update{
+			TableName: &s.tables.Main, Key: key(exportSlotsPK(e.Company()), exportSlotsSK),
+			UpdateExpression: aws.String("DELETE pending :slot"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":slot": &types.AttributeValueMemberSS{Value: []string{slotValue(exports.Slot{ID: e.ID, Since: e.CreatedAt})}},
+			},
+		}})
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if failed, ok := canceledAt(err); ok && failed[0] {
+		return nil // finished already, and its slot freed with it
 	}
 	if err != nil {
 		return fmt.Errorf("finish export: %w", err)

@@ -46,16 +46,39 @@ const Lifetime = 24 * time.Hour
 // LinkTTL bounds each presigned URL of a ready export; the client asks again for a fresh one.
 const LinkTTL = 5 * time.Minute
 
-// Limits bound one export (PRODUCT.md §7).
+// Limits bound one export (PRODUCT.md §7) and how many a company has pending (PRODUCT.md §10).
 type Limits struct {
 	MaxDocuments int   // per ZIP, and ids per request
 	MaxZIPBytes  int64 // sum of the PDFs in a ZIP
 	MaxRows      int   // per CSV
+	MaxPending   int   // exports of one company pending at a time
 }
 
-// DefaultLimits are PRODUCT.md §7's.
+// DefaultLimits are PRODUCT.md §7's and §10's.
 func DefaultLimits() Limits {
-	return Limits{MaxDocuments: 500, MaxZIPBytes: 500 << 20, MaxRows: 100_000}
+	return Limits{MaxDocuments: 500, MaxZIPBytes: 500 << 20, MaxRows: 100_000, MaxPending: 2}
+}
+
+// SlotBound is how long a pending export may hold one of its company's slots. ExportsQueue
+// keeps a message 24 hours (MessageRetentionPeriod), counted from a send that follows the
+// slot by less than the documents function's timeout, and the last delivery then runs
+// for at most the exports function's 5 minutes: past 25 hours no delivery can come to
+// free the slot, and the export itself has expired (Lifetime). A slot left by a crash is
+// freed by the next request that finds the company's slots full.
+const SlotBound = Lifetime + time.Hour
+
+// Slot is a pending export holding one of its company's places.
+type Slot struct {
+	ID    string
+	Since time.Time // the export's CreatedAt
+}
+
+// ErrFull is returned by Store.PutExport when the company's slots are all held.
+var ErrFull = errors.New("every export slot of the company is held")
+
+// tooMany is a request while the company has Limits.MaxPending exports pending.
+func tooMany() error {
+	return &fault.Error{Code: fault.CodeTooMany, Message: "exports_pending", Detail: "exports pending at the limit"}
 }
 
 // Request is what a client asks for: either ids, or a period with an optional type.
@@ -118,13 +141,18 @@ type Store interface {
 	// EachDocument calls fn for each unexpired document of a window and type, newest
 	// first, and stops at fn's first error.
 	EachDocument(ctx context.Context, company string, w listing.Window, typ string, now time.Time, fn func(documents.Document) error) error
-	// PutExport records a new export.
-	PutExport(ctx context.Context, e Export) error
+	// PutExport records a new pending export and takes a slot of its company for it, both
+	// or neither. When the company already holds max slots it writes nothing and returns
+	// ErrFull with the slots held.
+	PutExport(ctx context.Context, e Export, max int) (held []Slot, err error)
+	// FreeSlots gives back the company's slots given; one already free is ignored.
+	FreeSlots(ctx context.Context, company string, slots []Slot) error
 	// Export returns an export, or a fault.ErrNotFound.
 	Export(ctx context.Context, id string) (Export, error)
-	// FinishExport moves a pending export to status (ready or failed); an export that is
-	// no longer pending is left alone.
-	FinishExport(ctx context.Context, id, status, key string, count int, at time.Time) error
+	// FinishExport moves a pending export to status (ready or failed) and frees its slot,
+	// both or neither; an export that is no longer pending is left alone. An export known
+	// by its ID only (it could not be read) keeps its slot until SlotBound.
+	FinishExport(ctx context.Context, e Export, status, key string, count int, at time.Time) error
 }
 
 // Queue hands an export to the exports function.
@@ -159,7 +187,8 @@ func invalid(format string, a ...any) error {
 
 // Request validates r for caller c, checks the limits, records the export and queues it.
 // It returns an invalid, a too_large or a not_found fault (an id that is not one of the
-// caller's live documents).
+// caller's live documents), or a too_many fault while the company has Limits.MaxPending
+// exports pending (PRODUCT.md §10).
 func (s *Service) Request(ctx context.Context, c listing.Caller, r Request) (Export, error) {
 	now := s.Now()
 	sp, err := s.Spaces.Space(ctx, c.Space)
@@ -179,11 +208,16 @@ func (s *Service) Request(ctx context.Context, c listing.Caller, r Request) (Exp
 	if e.ID, err = newID(); err != nil {
 		return Export{}, err
 	}
-	if err := s.Store.PutExport(ctx, e); err != nil {
+	if err := s.put(ctx, e, now); err != nil {
 		return Export{}, err
 	}
 	if err := s.Queue.Enqueue(ctx, e.ID); err != nil {
-		return Export{}, fmt.Errorf("queue export: %w", err)
+		// Nothing will build it: mark it failed so its slot is not held until SlotBound.
+		err = fmt.Errorf("queue export: %w", err)
+		if ferr := s.Store.FinishExport(ctx, e, StatusFailed, "", 0, now); ferr != nil {
+			err = errors.Join(err, ferr)
+		}
+		return Export{}, err
 	}
 	entry := audit.New(e.Company(), now, c.Identifier, audit.ActionExport, e.Format, strconv.Itoa(e.Documents),
 		spaces.AddMonthsClamped(now.In(sp.Location()), sp.RetentionMonths))
@@ -191,6 +225,34 @@ func (s *Service) Request(ctx context.Context, c listing.Caller, r Request) (Exp
 		return Export{}, err
 	}
 	return e, nil
+}
+
+// put records e in a free slot of its company. Slots are counted by the store's
+// conditional write, never by a read here, so concurrent requests cannot overshoot; when
+// all are held, those older than SlotBound are freed and the write is tried once more.
+func (s *Service) put(ctx context.Context, e Export, now time.Time) error {
+	held, err := s.Store.PutExport(ctx, e, s.Limits.MaxPending)
+	if !errors.Is(err, ErrFull) {
+		return err
+	}
+	var stale []Slot
+	for _, sl := range held {
+		if !now.Before(sl.Since.Add(SlotBound)) {
+			stale = append(stale, sl)
+		}
+	}
+	if len(stale) == 0 {
+		return tooMany()
+	}
+	s.Log.WarnContext(ctx, "freeing stale export slots", "company", e.Company(), "slots", len(stale))
+	if err := s.Store.FreeSlots(ctx, e.Company(), stale); err != nil {
+		return err
+	}
+	_, err = s.Store.PutExport(ctx, e, s.Limits.MaxPending)
+	if errors.Is(err, ErrFull) {
+		return tooMany() // others took the freed slots first
+	}
+	return err
 }
 
 // selection validates what r selects and counts it against the limits.
@@ -316,7 +378,7 @@ func (s *Service) Build(ctx context.Context, id string, final bool) error {
 		return nil
 	}
 	if err != nil {
-		return s.retryOrFail(ctx, id, final, err)
+		return s.retryOrFail(ctx, Export{ID: id}, final, err)
 	}
 	if e.Status != StatusPending {
 		return nil // a redelivered message
@@ -324,24 +386,26 @@ func (s *Service) Build(ctx context.Context, id string, final bool) error {
 	n, err := s.build(ctx, e)
 	if errors.Is(err, fault.ErrTooLarge) {
 		s.Log.WarnContext(ctx, "export grew past the limits", "export", id)
-		return s.Store.FinishExport(ctx, id, StatusFailed, "", 0, s.Now())
+		return s.Store.FinishExport(ctx, e, StatusFailed, "", 0, s.Now())
 	}
 	if err != nil {
-		return s.retryOrFail(ctx, id, final, err)
+		return s.retryOrFail(ctx, e, final, err)
 	}
-	if err := s.Store.FinishExport(ctx, id, StatusReady, e.ObjectKey(), n, s.Now()); err != nil {
-		return s.retryOrFail(ctx, id, final, err)
+	if err := s.Store.FinishExport(ctx, e, StatusReady, e.ObjectKey(), n, s.Now()); err != nil {
+		return s.retryOrFail(ctx, e, final, err)
 	}
 	s.Log.InfoContext(ctx, "export ready", "export", id, "format", e.Format, "documents", n)
 	return nil
 }
 
-func (s *Service) retryOrFail(ctx context.Context, id string, final bool, cause error) error {
+// retryOrFail returns cause so the queue retries, or on the last delivery marks e failed,
+// which frees its slot.
+func (s *Service) retryOrFail(ctx context.Context, e Export, final bool, cause error) error {
 	if !final {
 		return cause
 	}
-	s.Log.ErrorContext(ctx, "export failed for good", "export", id, "error", cause.Error())
-	if err := s.Store.FinishExport(ctx, id, StatusFailed, "", 0, s.Now()); err != nil {
+	s.Log.ErrorContext(ctx, "export failed for good", "export", e.ID, "error", cause.Error())
+	if err := s.Store.FinishExport(ctx, e, StatusFailed, "", 0, s.Now()); err != nil {
 		return errors.Join(cause, err)
 	}
 	return nil

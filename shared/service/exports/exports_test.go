@@ -19,12 +19,14 @@ import (
 	"github.com/efacture/efacture/shared/service/listing"
 )
 
-// fakeStore keeps documents and exports in memory.
+// fakeStore keeps documents, exports and slots in memory.
 type fakeStore struct {
-	docs    []documents.Document
-	exports map[string]Export
-	audit   []audit.Entry
-	failGet error
+	docs       []documents.Document
+	exports    map[string]Export
+	slots      map[string][]Slot // company → slots held
+	audit      []audit.Entry
+	failGet    error
+	failFinish error
 }
 
 func (f *fakeStore) live(company string, now time.Time) []documents.Document {
@@ -76,8 +78,27 @@ func (f *fakeStore) EachDocument(ctx context.Context, company string, w listing.
 	return nil
 }
 
-func (f *fakeStore) PutExport(ctx context.Context, e Export) error {
+func (f *fakeStore) PutExport(ctx context.Context, e Export, max int) ([]Slot, error) {
+	if held := f.slots[e.Company()]; len(held) >= max {
+		return append([]Slot(nil), held...), ErrFull
+	}
 	f.exports[e.ID] = e
+	f.slots[e.Company()] = append(f.slots[e.Company()], Slot{ID: e.ID, Since: e.CreatedAt})
+	return nil, nil
+}
+
+func (f *fakeStore) FreeSlots(ctx context.Context, company string, gone []Slot) error {
+	var kept []Slot
+	for _, sl := range f.slots[company] {
+		freed := false
+		for _, g := range gone {
+			freed = freed || g == sl
+		}
+		if !freed {
+			kept = append(kept, sl)
+		}
+	}
+	f.slots[company] = kept
 	return nil
 }
 
@@ -92,13 +113,19 @@ func (f *fakeStore) Export(ctx context.Context, id string) (Export, error) {
 	return e, nil
 }
 
-func (f *fakeStore) FinishExport(ctx context.Context, id, status, key string, count int, at time.Time) error {
-	e := f.exports[id]
+func (f *fakeStore) FinishExport(ctx context.Context, x Export, status, key string, count int, at time.Time) error {
+	if f.failFinish != nil {
+		return f.failFinish
+	}
+	e := f.exports[x.ID]
 	if e.Status != StatusPending {
 		return nil
 	}
 	e.Status, e.Key, e.Documents = status, key, count
-	f.exports[id] = e
+	f.exports[x.ID] = e
+	if x.Space != "" {
+		f.FreeSlots(ctx, x.Company(), []Slot{{ID: x.ID, Since: x.CreatedAt}})
+	}
 	return nil
 }
 
@@ -107,9 +134,15 @@ func (f *fakeStore) PutAudit(ctx context.Context, e audit.Entry) error {
 	return nil
 }
 
-type fakeQueue struct{ ids []string }
+type fakeQueue struct {
+	ids  []string
+	fail error
+}
 
 func (q *fakeQueue) Enqueue(ctx context.Context, id string) error {
+	if q.fail != nil {
+		return q.fail
+	}
 	q.ids = append(q.ids, id)
 	return nil
 }
@@ -180,7 +213,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	later := now.AddDate(2, 0, 0)
 	f := &fixture{
-		store: &fakeStore{exports: map[string]Export{}, docs: []documents.Document{
+		store: &fakeStore{exports: map[string]Export{}, slots: map[string][]Slot{}, docs: []documents.Document{
 			testDoc("C001", "F-3", documents.Invoice, "2026-11-20", 300, later),
 			testDoc("C001", "A-2", documents.CreditNote, "2026-10-02", 200, later),
 			testDoc("C001", "F-1", documents.Invoice, "2026-09-01", 100, later),
@@ -195,7 +228,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	f.svc = &Service{
 		Store: f.store, Queue: f.queue, Archive: f.archive, Spaces: fakeSpaces{}, Audit: f.store,
-		Limits: Limits{MaxDocuments: 3, MaxZIPBytes: 550, MaxRows: 3},
+		Limits: Limits{MaxDocuments: 3, MaxZIPBytes: 550, MaxRows: 3, MaxPending: 2},
 		Now:    func() time.Time { return f.clock }, Log: slog.New(slog.DiscardHandler),
 	}
 	return f
@@ -401,5 +434,116 @@ func TestBuildFailures(t *testing.T) {
 		if err := f.svc.Build(ctx, "x", false); err == nil {
 			t.Error("got nil, want the error so the queue retries")
 		}
+	})
+}
+
+func TestPendingCap(t *testing.T) {
+	ctx := context.Background()
+	csv := Request{Format: "csv"}
+	zip := Request{Format: "zip", IDs: []string{id("C001", "2026-11-20", "F-3")}}
+	full := func(t *testing.T, r Request) (*fixture, []Export) {
+		t.Helper()
+		f := newFixture(t)
+		var made []Export
+		for range 2 {
+			e, err := f.svc.Request(ctx, caller, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			made = append(made, e)
+		}
+		return f, made
+	}
+	refused := func(t *testing.T, f *fixture) {
+		t.Helper()
+		exportsBefore, queuedBefore, auditBefore := len(f.store.exports), len(f.queue.ids), len(f.store.audit)
+		_, err := f.svc.Request(ctx, caller, zip)
+		var fe *fault.Error
+		if !errors.Is(err, fault.ErrTooMany) || !errors.As(err, &fe) || fe.Message != "exports_pending" {
+			t.Fatalf("got %v, want a too_many fault with the exports_pending text", err)
+		}
+		if len(f.store.exports) != exportsBefore || len(f.queue.ids) != queuedBefore || len(f.store.audit) != auditBefore {
+			t.Error("a refused request wrote an export, a message or an audit entry")
+		}
+	}
+	accepted := func(t *testing.T, f *fixture) {
+		t.Helper()
+		if _, err := f.svc.Request(ctx, caller, zip); err != nil {
+			t.Fatalf("got %v, want the request accepted", err)
+		}
+	}
+
+	t.Run("third refused, then accepted once one is ready", func(t *testing.T) {
+		f, made := full(t, csv)
+		refused(t, f)
+		if err := f.svc.Build(ctx, made[0].ID, false); err != nil {
+			t.Fatal(err)
+		}
+		accepted(t, f)
+		refused(t, f)
+	})
+	t.Run("another company is not counted", func(t *testing.T) {
+		f, _ := full(t, csv)
+		other := caller
+		other.CustomerNumber = "C002"
+		for range 2 {
+			if _, err := f.svc.Request(ctx, other, csv); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	t.Run("a failure on the last delivery frees the slot", func(t *testing.T) {
+		f, made := full(t, zip)
+		f.archive.failOpen = true
+		if err := f.svc.Build(ctx, made[0].ID, false); err == nil {
+			t.Fatal("got no error, want one so the queue retries")
+		}
+		refused(t, f)
+		if err := f.svc.Build(ctx, made[0].ID, true); err != nil {
+			t.Fatal(err)
+		}
+		accepted(t, f)
+	})
+	t.Run("a request grown past the limits frees the slot", func(t *testing.T) {
+		f, made := full(t, Request{Format: "csv", From: "2025-01-01"})
+		f.store.docs = append(f.store.docs, testDoc("C001", "F-4", documents.Invoice, "2026-11-25", 10, now.AddDate(2, 0, 0)))
+		if err := f.svc.Build(ctx, made[1].ID, false); err != nil {
+			t.Fatal(err)
+		}
+		accepted(t, f)
+	})
+	t.Run("an export that could not be queued frees the slot", func(t *testing.T) {
+		f := newFixture(t)
+		f.queue.fail = errors.New("sqs down")
+		for range 3 {
+			if _, err := f.svc.Request(ctx, caller, zip); err == nil || errors.Is(err, fault.ErrTooMany) {
+				t.Fatalf("got %v, want the queue's error", err)
+			}
+		}
+		for id, e := range f.store.exports {
+			if e.Status != StatusFailed {
+				t.Errorf("export %s: got %s, want failed", id, e.Status)
+			}
+		}
+		f.queue.fail = nil
+		accepted(t, f)
+	})
+	t.Run("slots older than the bound are freed", func(t *testing.T) {
+		f, made := full(t, csv)
+		f.clock = now.Add(SlotBound - time.Second)
+		refused(t, f)
+		f.clock = now.Add(SlotBound)
+		accepted(t, f)
+		if got := f.store.slots["acme#C001"]; len(got) != 1 || got[0].ID == made[0].ID || got[0].ID == made[1].ID {
+			t.Errorf("got slots %+v, want the new export's alone", got)
+		}
+		accepted(t, f)
+		refused(t, f) // the new slots are not stale
+	})
+	t.Run("only stale slots are freed", func(t *testing.T) {
+		f, _ := full(t, csv)
+		f.store.slots["acme#C001"][0].Since = now.Add(-SlotBound)
+		accepted(t, f)
+		refused(t, f)
 	})
 }
