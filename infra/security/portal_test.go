@@ -27,6 +27,7 @@ import (
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/service/exports"
 	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
@@ -41,6 +42,15 @@ var limits = ratelimit.Limits{
 	LockFirst:              time.Minute,
 	LockMax:                15 * time.Minute,
 }
+
+// exportLimits lift the cap on pending exports (PRODUCT.md §10): the matrix has every
+// actor ask for exports faster than the runner builds them, and the cap has its own tests
+// in shared/app.
+var exportLimits = func() exports.Limits {
+	l := exports.DefaultLimits()
+	l.MaxPending = 1000
+	return l
+}()
 
 // suite is the portal every test of the package shares; TestMain starts it on first use
 // and stops it at the end.
@@ -101,6 +111,7 @@ func startPortal() (*portal, error) {
 			l := limits
 			o.Limits = &l
 			o.Hasher = p.hashes.wrap
+			o.ExportLimits = &exportLimits
 		},
 		Log:          slog.New(slog.NewTextHandler(p.logs, nil)),
 		FunctionLogs: p.logs,

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -128,11 +129,21 @@ func TestExportPendingCap(t *testing.T) {
 	}
 
 	t.Run("ready frees a place", func(t *testing.T) {
-		a, b := accept(t, capBody), accept(t, capBody)
+		a := accept(t, capBody)
+		f.calls.take()
+		b := accept(t, capBody)
+		// docs/DATA.md's calls: the session's reads, the period's count, the transaction
+		// and the audit entry.
+		if got, want := f.calls.take(), map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1, "PutItem": 1}; !maps.Equal(got, want) {
+			t.Errorf("accepted: got calls %v, want %v", got, want)
+		}
 		if tr := f.exportTrail("C001"); tr != (exportTrail{items: 2, audits: 2, queued: 2}) {
 			t.Fatalf("got %+v after two requests", tr)
 		}
 		refuse(t)
+		if got, want := f.calls.take(), map[string]int{"GetItem": 2, "Query": 1, "TransactWriteItems": 1}; !maps.Equal(got, want) {
+			t.Errorf("refused: got calls %v, want %v", got, want)
+		}
 		if failed, ok := f.deliverExport(0); !ok || failed {
 			t.Fatalf("build: delivered %v, failed %v", ok, failed)
 		}

@@ -76,9 +76,10 @@ type Slot struct {
 // ErrFull is returned by Store.PutExport when the company's slots are all held.
 var ErrFull = errors.New("every export slot of the company is held")
 
-// tooMany is a request while the company has Limits.MaxPending exports pending.
-func tooMany() error {
-	return &fault.Error{Code: fault.CodeTooMany, Message: "exports_pending", Detail: "exports pending at the limit"}
+// tooMany is a request while the company has max exports pending.
+func tooMany(max int) error {
+	return &fault.Error{Code: fault.CodeTooMany, Message: "exports_pending", Args: []string{strconv.Itoa(max)},
+		Detail: "exports pending at the limit"}
 }
 
 // Request is what a client asks for: either ids, or a period with an optional type.
@@ -242,7 +243,7 @@ func (s *Service) put(ctx context.Context, e Export, now time.Time) error {
 		}
 	}
 	if len(stale) == 0 {
-		return tooMany()
+		return tooMany(s.Limits.MaxPending)
 	}
 	s.Log.WarnContext(ctx, "freeing stale export slots", "company", e.Company(), "slots", len(stale))
 	if err := s.Store.FreeSlots(ctx, e.Company(), stale); err != nil {
@@ -250,7 +251,7 @@ func (s *Service) put(ctx context.Context, e Export, now time.Time) error {
 	}
 	_, err = s.Store.PutExport(ctx, e, s.Limits.MaxPending)
 	if errors.Is(err, ErrFull) {
-		return tooMany() // others took the freed slots first
+		return tooMany(s.Limits.MaxPending) // others took the freed slots first
 	}
 	return err
 }

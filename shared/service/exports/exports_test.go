@@ -459,7 +459,7 @@ func TestPendingCap(t *testing.T) {
 		exportsBefore, queuedBefore, auditBefore := len(f.store.exports), len(f.queue.ids), len(f.store.audit)
 		_, err := f.svc.Request(ctx, caller, zip)
 		var fe *fault.Error
-		if !errors.Is(err, fault.ErrTooMany) || !errors.As(err, &fe) || fe.Message != "exports_pending" {
+		if !errors.Is(err, fault.ErrTooMany) || !errors.As(err, &fe) || fe.Message != "exports_pending" || len(fe.Args) != 1 || fe.Args[0] != "2" {
 			t.Fatalf("got %v, want a too_many fault with the exports_pending text", err)
 		}
 		if len(f.store.exports) != exportsBefore || len(f.queue.ids) != queuedBefore || len(f.store.audit) != auditBefore {

@@ -38,7 +38,7 @@ var messages = map[string][2]string{ // key → {fr, en}
 	"cross_origin":    {"Requête refusée : elle ne vient pas du portail.", "Request refused: it does not come from the portal."},
 	"invalid_field":   {"Valeur invalide : %s.", "Invalid value: %s."},
 	"recovery_sent":   {"Si cette adresse correspond à un compte, un mail de récupération de votre identifiant ou mot de passe vous a été adressé.", "If this address belongs to an account, a mail to recover your identifier or password has been sent to it."},
-	"exports_pending": {"Vous avez déjà 2 exports en préparation. Réessayez quand l'un d'eux sera prêt.", "You already have 2 exports being prepared. Try again once one of them is ready."},
+	"exports_pending": {"Vous avez déjà %s exports en préparation. Réessayez quand l'un d'eux sera prêt.", "You already have %s exports being prepared. Try again once one of them is ready."},
 	"recovery_mailed": {"Un mail de récupération de votre identifiant ou mot de passe vous a été adressé.", "A mail to recover your identifier or password has been sent to you."},
 }
 
