@@ -19,6 +19,7 @@ const (
 	CodeMetadataMismatch = "metadata_mismatch"
 	CodeSirenMismatch    = "siren_mismatch"
 	CodeConflict         = "conflict"
+	CodeUnreadable       = "unreadable"
 )
 
 // Rejection is why billing's file was not filed, in both languages, with the fields at fault.

@@ -42,6 +42,14 @@ func Extract(pdf []byte) (*Invoice, error) {
 	return inv, nil
 }
 
+// MaxDecodeBytes bounds what pdfcpu inflates from any one stream it decodes
+// while reading the PDF's structure (object and cross-reference streams).
+// pdfcpu's default, 512 MiB, let a half-megabyte PDF grow the process by
+// 2.5 GiB; real object streams hold a few hundred small dictionaries, well
+// under a megabyte. A PDF over it is unreadable to pdfcpu, so it is filed on
+// its metadata alone (ReadForIngest).
+const MaxDecodeBytes = 8 << 20
+
 var disableConfigDir sync.Once
 
 // readConfig returns pdfcpu's built-in configuration, never one read from or
@@ -51,6 +59,7 @@ func readConfig() *model.Configuration {
 	conf := model.NewDefaultConfiguration()
 	conf.Cmd = model.EXTRACTATTACHMENTS
 	conf.ValidationMode = model.ValidationRelaxed
+	conf.Limits.MaxDecodeBytes = MaxDecodeBytes
 	return conf
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/pdf/facturx"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 func init() {
@@ -239,5 +241,46 @@ func TestPdfcpuValidatesAnnotatedPDF(t *testing.T) {
 	conf.ValidationMode = model.ValidationRelaxed
 	if err := api.Validate(bytes.NewReader(generate(t, inv)), conf); err != nil {
 		t.Fatalf("relaxed validation: %v", err)
+	}
+}
+
+// TestExtractDecompressionBombs reads half-megabyte PDFs whose object stream or
+// factur-x.xml inflates to 512 MiB: the decode limits stop both, while the same
+// files inflating under the limits are read as far as their (empty) XML.
+func TestExtractDecompressionBombs(t *testing.T) {
+	tests := []struct {
+		part string
+		want error // past the limit
+	}{
+		{samplepdf.BombObjectStream, facturx.ErrBadPDF},
+		{samplepdf.BombEmbeddedFile, facturx.ErrBadXML},
+	}
+	for _, tt := range tests {
+		t.Run(tt.part, func(t *testing.T) {
+			small, err := samplepdf.Bomb(tt.part, facturx.MaxDecodeBytes/2)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The XML holds no root element: pdfcpu got through the structure.
+			if _, err := facturx.Extract(small); !errors.Is(err, facturx.ErrBadXML) || !strings.Contains(err.Error(), "no root element") {
+				t.Fatalf("under the limits: got %v, want the XML read and refused", err)
+			}
+			bomb, err := samplepdf.Bomb(tt.part, 512<<20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(bomb) > 1<<20 {
+				t.Fatalf("bomb is %d bytes, want about half a megabyte", len(bomb))
+			}
+			_, err = facturx.Extract(bomb)
+			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), "limit exceeded") {
+				t.Fatalf("got %v, want %v from a decode limit", err, tt.want)
+			}
+			// Ingestion files a PDF pdfcpu cannot read on its metadata alone.
+			_, err = facturx.ReadForIngest(bomb)
+			if tt.want == facturx.ErrBadPDF && !errors.Is(err, ingest.ErrNoXML) {
+				t.Errorf("ReadForIngest: got %v, want ingest.ErrNoXML", err)
+			}
+		})
 	}
 }

@@ -13,7 +13,8 @@ import (
 
 // MaxXMLBytes bounds the XML Parse accepts and the size Extract inflates an
 // attachment to, so a compressed bomb cannot exhaust the function's memory.
-const MaxXMLBytes = 32 << 20
+// Real invoice XML weighs kilobytes; past this cap the XML is unusable.
+const MaxXMLBytes = 10 << 20
 
 // maxDepth bounds element nesting; real invoices stay under 15 levels.
 const maxDepth = 64

@@ -150,6 +150,27 @@ func (s *Service) Handle(ctx context.Context, eventKey string) error {
 		key.Space, key.Space))
 }
 
+// UnreadableAfter is how many deliveries of a document may fail before the next one
+// rejects it as unreadable (PRODUCT.md §3 and §10): a PDF that crashes the function or
+// makes it time out would otherwise be retried until the dead-letter queue takes it.
+const UnreadableAfter = 3
+
+// RejectUnreadable rejects the document of an S3 event key as `unreadable` without
+// reading it, for a delivery that follows UnreadableAfter failed ones. Other keys, such
+// as referentials, which are retried whole, are handled as by Handle.
+func (s *Service) RejectUnreadable(ctx context.Context, eventKey string) error {
+	key, ok := documents.ParseInboxKey(eventKey)
+	if !ok || key.Kind != documents.KindDocument {
+		return s.Handle(ctx, eventKey)
+	}
+	// Reading the PDF is what failed: reject sees only its key, and a document an
+	// earlier delivery filed is already gone from the inbox.
+	return s.reject(ctx, key, documents.Reject(documents.CodeUnreadable, []string{"body"},
+		"the file could not be processed: it crashed or timed out ingestion %d times (a PDF that inflates beyond the memory limits does); check the PDF, then drop it again",
+		"le fichier n'a pas pu être traité : il a fait échouer ou dépasser le délai de l'ingestion %d fois (c'est le cas d'un PDF qui se décompresse au-delà des limites de mémoire) ; vérifiez le PDF puis déposez-le à nouveau",
+		UnreadableAfter))
+}
+
 func (s *Service) document(ctx context.Context, space spaces.Space, key documents.InboxKey) error {
 	if key.Ext() != "pdf" {
 		return s.reject(ctx, key, documents.Reject(documents.CodeBadExtension, []string{"key"},

@@ -1098,3 +1098,41 @@ func TestReferentialRejections(t *testing.T) {
 func archiveKey(issueDate, number, sum string) string {
 	return "documents/acme/C001/" + documents.EncodeID(issueDate+"#"+number) + "-" + sum + ".pdf"
 }
+
+// TestRejectUnreadable rejects a document with its report without reading it, leaves a
+// document an earlier delivery filed alone, and handles a referential as usual.
+func TestRejectUnreadable(t *testing.T) {
+	e := newEnv(t)
+	e.objects.drop("inbox/acme/documents/2026/F 1.pdf", pdf("x"), meta("C001", "F 1", "2026-11-20"))
+	e.objects.failGet = 1 // a read would fail the call
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/2026/F+1.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	rej := e.rejection(t, "rejected/acme/documents/2026/F 1.pdf")
+	if rej.Code != documents.CodeUnreadable || rej.Key != "inbox/acme/documents/2026/F 1.pdf" || !strings.Contains(rej.MessageEN, "3 times") || !strings.Contains(rej.MessageFR, "3 fois") {
+		t.Errorf("got %+v, want unreadable with its key and count", rej)
+	}
+	if _, ok := e.objects.object("inbox/acme/documents/2026/F 1.pdf"); ok {
+		t.Error("inbox object left after the rejection")
+	}
+	if len(e.store.documents()) != 0 {
+		t.Error("an unreadable document was filed")
+	}
+
+	e.objects.writes = nil
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/gone.pdf"); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.objects.writes) != 0 {
+		t.Errorf("gone document: got writes %q, want none", e.objects.writes)
+	}
+
+	e.objects.failGet = 0
+	e.objects.drop("inbox/acme/customers/c.csv", []byte("customer_number,email\nC009,"+email+"\n"), nil)
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/customers/c.csv"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Customer(context.Background(), "acme", "C009"); err != nil {
+		t.Errorf("referential: got %v, want it applied", err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/efacture/efacture/shared/service/ingest"
 	"github.com/efacture/efacture/shared/service/mailevents"
 	"github.com/efacture/efacture/shared/service/purge"
 )
@@ -26,7 +27,18 @@ type (
 // Ingester files one inbox object (package ingest).
 type Ingester interface {
 	Handle(ctx context.Context, key string) error
+	// RejectUnreadable rejects a document whose earlier deliveries all failed,
+	// without reading it.
+	RejectUnreadable(ctx context.Context, key string) error
 }
+
+// IngestFailedReceives is how many receives of an inbox message may fail before the
+// next one rejects its document as unreadable (ingest.UnreadableAfter): the 4th receive
+// of a message follows 3 failures. IngestFunction's batches hold one message
+// (template.yaml), so a crash or timeout counts against its own file only, and
+// IngestQueue's maxReceiveCount of 5 leaves two receives to write the rejection before
+// the dead-letter queue takes what cannot even be rejected.
+const IngestFailedReceives = ingest.UnreadableAfter
 
 // s3Notification is the body S3 sends to SQS: an S3 event, or a test event at setup.
 type s3Notification struct {
@@ -50,8 +62,12 @@ func Ingest(svc Ingester, log *slog.Logger) SQSHandler {
 			if n.Event == "s3:TestEvent" {
 				continue
 			}
+			handle := svc.Handle
+			if receives, _ := strconv.Atoi(msg.Attributes["ApproximateReceiveCount"]); receives > IngestFailedReceives {
+				handle = svc.RejectUnreadable
+			}
 			for _, r := range n.Records {
-				if err := svc.Handle(ctx, r.S3.Object.Key); err != nil {
+				if err := handle(ctx, r.S3.Object.Key); err != nil {
 					log.ErrorContext(ctx, "ingestion failed; will retry", "messageId", msg.MessageId, "error", err.Error())
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 					break
