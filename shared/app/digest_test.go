@@ -4,12 +4,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -76,8 +83,14 @@ func TestDigest(t *testing.T) {
 	}
 
 	// Same hour again, and a document arriving after the digest: no second mail today.
+	if due := p.digestDue("acme"); len(due) != 0 {
+		t.Errorf("after the digest: due counters %v, want none left behind", due)
+	}
 	p.put("inbox/acme/documents/D-3.pdf", pdfFor(t, "D-3", "Dupont"), meta("D1", "D-3"))
 	p.ingestAll()
+	if due := p.digestDue("acme"); len(due) != 1 || due["D1"] != 1 {
+		t.Errorf("D-3 queued: due counters %v, want D1: 1", due)
+	}
 	p.now = p.now.Add(20 * time.Minute)
 	if err := run(context.Background(), nil); err != nil {
 		t.Fatal(err)
@@ -95,4 +108,33 @@ func TestDigest(t *testing.T) {
 	if got := len(p.mails()); got != 4 {
 		t.Errorf("next day: got %d mails, want 4", got)
 	}
+	if due := p.digestDue("acme"); len(due) != 0 {
+		t.Errorf("after the next day's digest: due counters %v, want none", due)
+	}
+}
+
+// digestDue reads every shard of a space's digest due counters: customer → pending.
+func (p *pipeline) digestDue(space string) map[string]int {
+	p.t.Helper()
+	out := map[string]int{}
+	for shard := range dynamo.DigestDueShards {
+		res, err := p.aws.DynamoDB.Query(context.Background(), &dynamodb.QueryInput{
+			TableName: &p.env.MainTable, KeyConditionExpression: aws.String("pk = :p"), ConsistentRead: aws.Bool(true),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": &types.AttributeValueMemberS{Value: fmt.Sprintf("DIGESTDUE#%s#%d", space, shard)}},
+		})
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		for _, it := range res.Items {
+			var item struct {
+				SK      string `dynamodbav:"sk"`
+				Pending int    `dynamodbav:"pending"`
+			}
+			if err := attributevalue.UnmarshalMap(it, &item); err != nil {
+				p.t.Fatal(err)
+			}
+			out[item.SK] = item.Pending
+		}
+	}
+	return out
 }

@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"hash/fnv"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -42,36 +45,76 @@ func toDigestEntry(d documents.Document) digestEntryItem {
 	}
 }
 
+// DigestDueShards spreads a space's digest due counters over this many partitions, so
+// that month-end ingestion of one space has no hot key (PRODUCT.md §10).
+const DigestDueShards = 16
+
+// digestDueKey is a company's due counter: its partition is one shard of the space's,
+// chosen by a hash of the customer number.
+func digestDueKey(space, customer string) map[string]types.AttributeValue {
+	h := fnv.New32a()
+	h.Write([]byte(customer))
+	return key(digestDuePartition(space, int(h.Sum32()%DigestDueShards)), customer)
+}
+
+func digestDuePartition(space string, shard int) string {
+	return "DIGESTDUE#" + space + "#" + strconv.Itoa(shard)
+}
+
 // digestDue adds n (negative to settle) to a company's count of queued entries; the
 // digest lists companies whose count is positive. A counter, not a flag, so an entry
 // queued while a digest is being committed is never forgotten.
 func digestDue(table, space, customer string, n int) types.TransactWriteItem {
 	return types.TransactWriteItem{Update: &types.Update{
-		TableName: &table, Key: key("DIGESTDUE#"+space, customer),
+		TableName: &table, Key: digestDueKey(space, customer),
 		UpdateExpression:          aws.String("ADD pending :n"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":n": &types.AttributeValueMemberN{Value: strconv.Itoa(n)}},
 	}}
 }
 
-// Due lists the customers of a space with queued documents.
+// clearDigestDue deletes a company's due counter once it is back to zero, so the space's
+// due partitions hold only companies with queued documents and the hourly Query reads no
+// more. An entry queued meanwhile fails the condition, or recreates the counter with its
+// ADD, so nothing is forgotten.
+func (s *Store) clearDigestDue(ctx context.Context, space, customer string) error {
+	_, err := s.db.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: &s.tables.Main, Key: digestDueKey(space, customer),
+		ConditionExpression:       aws.String("pending <= :z"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":z": &types.AttributeValueMemberN{Value: "0"}},
+	})
+	var failed *types.ConditionalCheckFailedException
+	if errors.As(err, &failed) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("clear digest due: %w", err)
+	}
+	return nil
+}
+
+// Due lists the customers of a space with queued documents, reading each shard of the
+// space's due counters.
 func (s *Store) Due(ctx context.Context, space string) ([]string, error) {
 	var out []string
-	p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
-		TableName: &s.tables.Main, KeyConditionExpression: aws.String("pk = :p"), FilterExpression: aws.String("pending > :z"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":p": str("DIGESTDUE#" + space), ":z": &types.AttributeValueMemberN{Value: "0"}},
-		ConsistentRead:            aws.Bool(true),
-	})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("digest due: %w", err)
-		}
-		for _, it := range page.Items {
-			if v, ok := it["sk"].(*types.AttributeValueMemberS); ok {
-				out = append(out, v.Value)
+	for shard := range DigestDueShards {
+		p := dynamodb.NewQueryPaginator(s.db, &dynamodb.QueryInput{
+			TableName: &s.tables.Main, KeyConditionExpression: aws.String("pk = :p"), FilterExpression: aws.String("pending > :z"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":p": str(digestDuePartition(space, shard)), ":z": &types.AttributeValueMemberN{Value: "0"}},
+			ConsistentRead:            aws.Bool(true),
+		})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("digest due: %w", err)
+			}
+			for _, it := range page.Items {
+				if v, ok := it["sk"].(*types.AttributeValueMemberS); ok {
+					out = append(out, v.Value)
+				}
 			}
 		}
 	}
+	sort.Strings(out)
 	return out, nil
 }
 
@@ -136,6 +179,9 @@ func (s *Store) Commit(ctx context.Context, company string, mail outbox.Record, 
 	if err != nil {
 		return fmt.Errorf("commit digest: %w", err)
 	}
+	if done {
+		return s.clearDigestDue(ctx, space, customer)
+	}
 	return nil
 }
 
@@ -151,16 +197,19 @@ func (s *Store) Drop(ctx context.Context, company string, entries []digest.Entry
 		if len(chunk) == 0 {
 			// No entries behind a positive count: reset it so the company stops being listed.
 			_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-				TableName: &s.tables.Main, Key: key("DIGESTDUE#"+space, customer),
+				TableName: &s.tables.Main, Key: digestDueKey(space, customer),
 				UpdateExpression:          aws.String("SET pending = :z"),
 				ExpressionAttributeValues: map[string]types.AttributeValue{":z": &types.AttributeValueMemberN{Value: "0"}},
 			})
-			return err
+			if err != nil {
+				return err
+			}
+			return s.clearDigestDue(ctx, space, customer)
 		}
 		items = append(items, digestDue(s.tables.Main, space, customer, -len(chunk)))
 		if _, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items}); err != nil {
 			return fmt.Errorf("drop digest entries: %w", err)
 		}
 	}
-	return nil
+	return s.clearDigestDue(ctx, space, customer)
 }
