@@ -211,6 +211,43 @@ func (s *Store) ApplyRows(ctx context.Context, cs []customers.Customer, jobID st
 	return first
 }
 
+// CreateRows puts customers that did not exist at the batch's consistent read, 25 to a
+// BatchWriteItem; unprocessed items are sent again. A batch write has no condition and
+// replaces whole items, which is safe here only because customers are created by
+// nothing but the space's referential job, one at a time (docs/DATA.md). A transaction
+// of conditional Puts would cost twice the writes.
+func (s *Store) CreateRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error {
+	var pending []types.WriteRequest
+	for _, c := range cs {
+		it := key(customerPK(c.Space, c.Number), "CUST")
+		for name, v := range map[string]string{
+			"space": c.Space, "customerNumber": c.Number, "companyName": c.CompanyName, "siren": c.SIREN,
+			"email": c.Email, "notification": c.Notification, "delivery": c.Delivery, "language": c.Language,
+			"updatedAt": now.UTC().Format(time.RFC3339Nano), "rowHash": c.RowHash(), "rowJob": jobID,
+		} {
+			if v != "" {
+				it[name] = str(v)
+			}
+		}
+		pending = append(pending, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+	}
+	for attempt := 0; len(pending) > 0; {
+		n := min(len(pending), 25)
+		out, err := s.db.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.tables.Main: pending[:n]}})
+		if err != nil {
+			return fmt.Errorf("create customers: %w", err)
+		}
+		pending = append(out.UnprocessedItems[s.tables.Main], pending[n:]...)
+		if len(out.UnprocessedItems[s.tables.Main]) > 0 {
+			attempt++
+			if err := sleepCtx(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // ApplyCustomer upserts the referential's fields of one customer, without a row mark.
 func (s *Store) ApplyCustomer(ctx context.Context, c customers.Customer, now time.Time) error {
 	return s.applyRow(ctx, c, "", now)

@@ -62,8 +62,8 @@ func (s *fakeStore) RowMarks(_ context.Context, space string, numbers []string) 
 	defer s.mu.Unlock()
 	out := map[string]ingest.RowMark{}
 	for _, n := range numbers {
-		if m, ok := s.marks[documents.Company(space, n)]; ok {
-			out[n] = m
+		if _, ok := s.customers[documents.Company(space, n)]; ok {
+			out[n] = s.marks[documents.Company(space, n)]
 		}
 	}
 	return out, nil
@@ -82,4 +82,8 @@ func (s *fakeStore) ApplyRows(ctx context.Context, cs []customers.Customer, jobI
 		s.mu.Unlock()
 	}
 	return nil
+}
+
+func (s *fakeStore) CreateRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error {
+	return s.ApplyRows(ctx, cs, jobID, now)
 }

@@ -69,8 +69,12 @@ type Store interface {
 	SaveJob(ctx context.Context, job Job) error
 	// EndJob deletes the space's job if it is still at version.
 	EndJob(ctx context.Context, space string, version int64) error
-	// RowMarks returns the row marks of the space's customers that have one.
+	// RowMarks returns the row marks of those of the space's customers that exist (an
+	// empty mark for one no referential row was applied to).
 	RowMarks(ctx context.Context, space string, numbers []string) (map[string]RowMark, error)
+	// CreateRows creates customers (of one space, each once) that RowMarks found missing.
+	// Only the space's referential job creates customers, so it needs no condition.
+	CreateRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error
 	// ApplyRows upserts the referential's fields of customers (of one space, each once)
 	// with their row mark, leaving the other fields alone.
 	ApplyRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error

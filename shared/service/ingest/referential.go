@@ -291,8 +291,9 @@ func (s *Service) applyChunk(ctx context.Context, job *Job, rd *customers.Reader
 	}
 }
 
-// applyRows writes the rows whose stored hash differs. A row this job wrote before a
-// crash counts as applied, not unchanged, so the report is the same either way.
+// applyRows writes the rows whose stored hash differs: new customers together, the
+// others one by one. A row this job wrote before a crash counts as applied, not
+// unchanged, so the report is the same either way.
 func (s *Service) applyRows(ctx context.Context, space, jobID string, rows []customers.Customer) (applied, unchanged int, err error) {
 	numbers := make([]string, len(rows))
 	for i, c := range rows {
@@ -302,10 +303,13 @@ func (s *Service) applyRows(ctx context.Context, space, jobID string, rows []cus
 	if err != nil {
 		return 0, 0, err
 	}
-	var changed []customers.Customer
+	var created, changed []customers.Customer
 	for _, c := range rows {
-		m := marks[c.Number]
+		m, exists := marks[c.Number]
 		switch {
+		case !exists:
+			created = append(created, c)
+			applied++
 		case m.Hash != c.RowHash():
 			changed = append(changed, c)
 			applied++
@@ -315,8 +319,14 @@ func (s *Service) applyRows(ctx context.Context, space, jobID string, rows []cus
 			unchanged++
 		}
 	}
+	now := s.Now().UTC()
+	if len(created) > 0 {
+		if err := s.Store.CreateRows(ctx, created, jobID, now); err != nil {
+			return 0, 0, err
+		}
+	}
 	if len(changed) > 0 {
-		err = s.Store.ApplyRows(ctx, changed, jobID, s.Now().UTC())
+		err = s.Store.ApplyRows(ctx, changed, jobID, now)
 	}
 	return applied, unchanged, err
 }
