@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // fakeQueue holds requeued keys until the test delivers them.
@@ -138,5 +139,57 @@ func TestReferentialRedelivered(t *testing.T) {
 	}
 	if c := e.store.customer("acme", "C10"); c.CompanyName != "Un 10" || c.Notification != customers.NotifyNone {
 		t.Errorf("C10: got %+v", c)
+	}
+}
+
+// TestReferentialReplacedWhileApplied: billing drops other bytes under the key of the
+// file being applied; the new file is applied from its start, with one report.
+func TestReferentialReplacedWhileApplied(t *testing.T) {
+	e := newEnv(t)
+	q := &fakeQueue{}
+	e.svc.Queue, e.svc.ChunkRows = q, 4
+	const key = "inbox/acme/customers/x.csv"
+	e.objects.drop(key, []byte(referentialCSV(10, "Ancien", 0)), nil)
+	e.handle(t, key)
+	e.objects.drop(key, []byte(referentialCSV(6, "Nouveau", 0)), nil)
+	e.drain(t, q)
+	r := e.report(t, "reports/acme/customers/x.csv.20261126T100000Z.report.json")
+	if r.Rows != 6 || r.Applied != 6 {
+		t.Errorf("report: got %+v, want the new file's 6 rows", r)
+	}
+	if c := e.store.customer("acme", "C1"); c.CompanyName != "Nouveau 1" {
+		t.Errorf("C1: got %q", c.CompanyName)
+	}
+	if reports := e.objects.keys("reports/"); len(reports) != 1 {
+		t.Errorf("reports: got %q", reports)
+	}
+}
+
+// TestStalledReferentialWoken: when every message carrying a job is lost, a file waiting
+// behind it sends the job on once it has not moved for StallAfter.
+func TestStalledReferentialWoken(t *testing.T) {
+	e := newEnv(t)
+	q := &fakeQueue{}
+	e.svc.Queue, e.svc.ChunkRows = q, 4
+	e.objects.drop("inbox/acme/customers/1.csv", []byte(referentialCSV(10, "Un", 0)), nil)
+	e.handle(t, "inbox/acme/customers/1.csv")
+	q.keys = nil // the continuation is lost
+	e.objects.drop("inbox/acme/customers/2.csv", []byte(referentialCSV(3, "Deux", 0)), nil)
+	e.handle(t, "inbox/acme/customers/2.csv")
+	if len(q.keys) != 1 || q.keys[0] != "inbox/acme/customers/2.csv" {
+		t.Fatalf("queue: got %q, want only the waiting file", q.keys)
+	}
+	q.keys = nil
+	e.now = now0.Add(ingest.StallAfter + time.Minute)
+	e.handle(t, "inbox/acme/customers/2.csv")
+	e.drain(t, q)
+	if left := e.objects.keys("inbox/"); len(left) != 0 {
+		t.Errorf("inbox: got %q", left)
+	}
+	if c := e.store.customer("acme", "C10"); c.CompanyName != "Un 10" {
+		t.Errorf("C10: got %q", c.CompanyName)
+	}
+	if c := e.store.customer("acme", "C1"); c.CompanyName != "Deux 1" {
+		t.Errorf("C1: got %q", c.CompanyName)
 	}
 }
