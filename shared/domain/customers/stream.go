@@ -29,7 +29,7 @@ const MaxRowBytes = 1 << 20
 type Position struct {
 	Offset int64    `json:"offset"`
 	Lines  int      `json:"lines"`
-	Header []string `json:"header,omitempty"` // CSV column names, lower-cased, in file order
+	Header []string `json:"header,omitempty"` // CSV columns in file order: known names lower-cased, others ""
 	Comma  string   `json:"comma,omitempty"`
 }
 
@@ -111,7 +111,10 @@ func NewReader(format string, r io.Reader, at Position) (*Reader, error) {
 		}
 		rd.pos.Header = make([]string, len(header))
 		for i, h := range header {
-			rd.pos.Header[i] = strings.ToLower(strings.TrimSpace(h))
+			// Other columns are kept as "": the position is saved, and must stay small.
+			if h = strings.ToLower(strings.TrimSpace(h)); containsString(columns, h) {
+				rd.pos.Header[i] = h
+			}
 		}
 		if !containsString(rd.pos.Header, "customer_number") {
 			return nil, fmt.Errorf("header has no customer_number column (found: %s)", strings.Join(header, ", "))
