@@ -41,6 +41,9 @@ type Env struct {
 	LogLevel    string
 	// ExportsQueueURL is set for the documents function only (EXPORTS_QUEUE_URL).
 	ExportsQueueURL string
+	// IngestQueueURL is set for the ingest function only (INGEST_QUEUE_URL): referentials
+	// carry on through it.
+	IngestQueueURL string
 }
 
 // EnvFrom reads Env with getenv (os.Getenv in mains), naming every missing variable.
@@ -52,6 +55,7 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
 		OriginVerify: getenv("ORIGIN_VERIFY"),
 		LogLevel:     getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
+		IngestQueueURL: getenv("INGEST_QUEUE_URL"),
 	}
 	if hop := getenv("CLIENT_IP_HOP"); hop != "" {
 		n, err := strconv.Atoi(hop)

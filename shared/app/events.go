@@ -5,6 +5,7 @@ import (
 
 	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/aws/objects"
+	"github.com/efacture/efacture/shared/aws/queue"
 	"github.com/efacture/efacture/shared/aws/sesmail"
 	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/service/digest"
@@ -25,6 +26,9 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	svc := &ingest.Service{
 		Objects: objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
 		Store:   store(env, c, o), ReadXML: o.ReadFacturX, Now: o.Now, Log: o.Log,
+	}
+	if env.IngestQueueURL != "" {
+		svc.Queue = queue.NewIngest(c.SQS, env.IngestQueueURL)
 	}
 	if o.Ingest != nil {
 		o.Ingest(svc)

@@ -3,7 +3,6 @@ package dynamo
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,43 +52,6 @@ func (s *Store) Customer(ctx context.Context, space, number string) (customers.C
 		Email: it.Email, Notification: it.Notification, Delivery: it.Delivery, Language: it.Language,
 		MailStatus: it.MailStatus, AdminEmail: it.AdminEmail, AdminID: it.AdminIdentifier, UpdatedAt: it.UpdatedAt,
 	}, nil
-}
-
-// ApplyCustomer upserts the referential's fields; blank values remove the attribute and
-// the ingestion-owned fields (admin, mail status) are left alone.
-func (s *Store) ApplyCustomer(ctx context.Context, c customers.Customer, now time.Time) error {
-	fields := []struct{ name, val string }{
-		{"space", c.Space}, {"customerNumber", c.Number}, {"companyName", c.CompanyName},
-		{"siren", c.SIREN}, {"email", c.Email}, {"notification", c.Notification},
-		{"delivery", c.Delivery}, {"language", c.Language},
-		{"updatedAt", now.UTC().Format(time.RFC3339Nano)},
-	}
-	var set, remove []string
-	names := map[string]string{}
-	values := map[string]types.AttributeValue{}
-	for i, f := range fields {
-		n := fmt.Sprintf("#f%d", i)
-		names[n] = f.name
-		if f.val == "" {
-			remove = append(remove, n)
-			continue
-		}
-		v := fmt.Sprintf(":v%d", i)
-		values[v] = str(f.val)
-		set = append(set, n+" = "+v)
-	}
-	expr := "SET " + strings.Join(set, ", ")
-	if len(remove) > 0 {
-		expr += " REMOVE " + strings.Join(remove, ", ")
-	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.tables.Main, Key: key(customerPK(c.Space, c.Number), "CUST"),
-		UpdateExpression: &expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-	})
-	if err != nil {
-		return fmt.Errorf("apply customer %s: %w", c.Number, err)
-	}
-	return nil
 }
 
 // SetMailStatus records what SES said of a customer's registered address; the customer

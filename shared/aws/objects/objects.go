@@ -81,6 +81,35 @@ func (s *Store) Get(ctx context.Context, key string) (ingest.Object, error) {
 	return ingest.Object{Body: body, Metadata: meta}, nil
 }
 
+// Open reads an inbox object from offset on as a stream, or ingest.ErrGone. An offset at
+// the object's end reads nothing.
+func (s *Store) Open(ctx context.Context, key string, offset int64) (ingest.Stream, error) {
+	in := &s3.GetObjectInput{Bucket: &s.inbox, Key: &key}
+	if offset > 0 {
+		in.Range = aws.String("bytes=" + strconv.FormatInt(offset, 10) + "-")
+	}
+	out, err := s.client.GetObject(ctx, in)
+	if notFound(err) {
+		return ingest.Stream{}, ingest.ErrGone
+	}
+	var api smithy.APIError
+	if errors.As(err, &api) && api.ErrorCode() == "InvalidRange" {
+		return ingest.Stream{Body: io.NopCloser(strings.NewReader("")), Size: offset}, nil
+	}
+	if err != nil {
+		return ingest.Stream{}, fmt.Errorf("get %s: %w", key, err)
+	}
+	size := aws.ToInt64(out.ContentLength)
+	if cr := aws.ToString(out.ContentRange); cr != "" { // bytes first-last/size
+		if i := strings.LastIndexByte(cr, '/'); i >= 0 {
+			if n, err := strconv.ParseInt(cr[i+1:], 10, 64); err == nil {
+				size = n
+			}
+		}
+	}
+	return ingest.Stream{Body: out.Body, ETag: aws.ToString(out.ETag), Size: size}, nil
+}
+
 func copySource(bucket, key string) *string {
 	// CopySource is "bucket/key" with the key URL-encoded, slashes kept.
 	parts := strings.Split(key, "/")

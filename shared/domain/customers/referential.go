@@ -1,11 +1,7 @@
 package customers
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/mail"
@@ -67,111 +63,33 @@ func validSIREN(s string) bool {
 	return true
 }
 
-// ParseCSV reads a referential with a header row, `,` or `;` separated, with or without BOM.
-// A file-level problem (no header, no customer_number column) is an error; line problems
-// are reported in Parsed.Errors.
-func ParseCSV(data []byte) (Parsed, error) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	first, _, _ := bytes.Cut(data, []byte("\n"))
-	sep := ','
-	if bytes.Count(first, []byte(";")) > bytes.Count(first, []byte(",")) {
-		sep = ';'
-	}
-	r := csv.NewReader(bytes.NewReader(data))
-	r.Comma = sep
-	r.FieldsPerRecord = -1
-	r.TrimLeadingSpace = true
-	header, err := r.Read()
+// ParseCSV reads a whole referential with a header row, `,` or `;` separated, with or
+// without BOM. A file-level problem (no header, no customer_number column) is an error;
+// line problems are reported in Parsed.Errors.
+func ParseCSV(data []byte) (Parsed, error) { return parseAll(FormatCSV, data) }
+
+// ParseJSONL reads one JSON object per line with the CSV's column names as keys.
+func ParseJSONL(data []byte) (Parsed, error) { return parseAll(FormatJSONL, data) }
+
+func parseAll(format string, data []byte) (Parsed, error) {
+	r, err := NewReader(format, bytes.NewReader(data), Position{})
 	if err != nil {
-		return Parsed{}, fmt.Errorf("no header row: %w", err)
-	}
-	index := map[string]int{}
-	for i, h := range header {
-		index[strings.ToLower(strings.TrimSpace(h))] = i
-	}
-	if _, ok := index["customer_number"]; !ok {
-		return Parsed{}, fmt.Errorf("header has no customer_number column (found: %s)", strings.Join(header, ", "))
+		return Parsed{}, err
 	}
 	var p Parsed
 	for {
-		rec, err := r.Read()
+		row, errs, err := r.Next()
 		if err == io.EOF {
-			break
+			return p, nil
 		}
 		if err != nil {
-			// FieldPos is only defined for a record read without error.
-			line := 0
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				line = pe.StartLine
-			}
-			p.Errors = append(p.Errors, RowError{Line: line, Reason: err.Error()})
-			if line == 0 {
-				break // not a line problem: nothing further can be read
-			}
-			continue
+			return p, err
 		}
-		line, _ := r.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue
+		p.Errors = append(p.Errors, errs...)
+		if row.Line > 0 {
+			p.Rows = append(p.Rows, row)
 		}
-		fields := map[string]string{}
-		for _, c := range columns {
-			if i, ok := index[c]; ok && i < len(rec) {
-				fields[c] = rec[i]
-			}
-		}
-		p.add(line, fields)
 	}
-	return p, nil
-}
-
-// ParseJSONL reads one JSON object per line with the CSV's column names as keys.
-func ParseJSONL(data []byte) (Parsed, error) {
-	data = bytes.TrimPrefix(data, []byte("\ufeff"))
-	var p Parsed
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	line := 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if text == "" {
-			continue
-		}
-		var obj map[string]any
-		if err := json.Unmarshal([]byte(text), &obj); err != nil {
-			p.Errors = append(p.Errors, RowError{Line: line, Reason: "not a JSON object: " + err.Error()})
-			continue
-		}
-		fields := map[string]string{}
-		for k, v := range obj {
-			k = strings.ToLower(k)
-			switch v := v.(type) {
-			case string:
-				fields[k] = v
-			case float64:
-				fields[k] = strings.TrimSuffix(fmt.Sprintf("%f", v), ".000000")
-			case nil:
-			default:
-				p.Errors = append(p.Errors, RowError{Line: line, Reason: fmt.Sprintf("%s: want a string", k)})
-			}
-		}
-		p.add(line, fields)
-	}
-	if err := sc.Err(); err != nil {
-		return p, err
-	}
-	return p, nil
-}
-
-func (p *Parsed) add(line int, f map[string]string) {
-	c, reason := rowCustomer(f)
-	if reason != "" {
-		p.Errors = append(p.Errors, RowError{Line: line, Reason: reason})
-		return
-	}
-	p.Rows = append(p.Rows, Row{Line: line, Customer: c})
 }
 
 // rowCustomer applies the blank-means-default rules of PRODUCT.md §3.

@@ -147,6 +147,10 @@ type fakeStore struct {
 	fileCalls int
 	// beforeFile runs at the start of File, before its lock: a concurrent delivery's write.
 	beforeFile func()
+	// jobs and marks are the referential jobs by space and the row marks by company
+	// (fakes_referential_test.go).
+	jobs  map[string]ingest.Job
+	marks map[string]ingest.RowMark
 }
 
 var _ ingest.Store = (*fakeStore)(nil)

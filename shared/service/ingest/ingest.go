@@ -42,6 +42,8 @@ type Object struct {
 type Objects interface {
 	// Get returns the inbox object, or ErrGone.
 	Get(ctx context.Context, key string) (Object, error)
+	// Open reads an inbox object as a stream from offset on, or returns ErrGone.
+	Open(ctx context.Context, key string, offset int64) (Stream, error)
 	// Archive copies an inbox object, bytes unchanged, to the archive bucket.
 	Archive(ctx context.Context, inboxKey, archiveKey string) error
 	// DeleteArchived removes an archive object (only ever one this delivery wrote).
@@ -60,8 +62,22 @@ type Store interface {
 	Space(ctx context.Context, id string) (spaces.Space, error)
 	// Customer returns a customer, or a fault.ErrNotFound.
 	Customer(ctx context.Context, space, number string) (customers.Customer, error)
-	// ApplyCustomer upserts the referential's fields of a customer.
-	ApplyCustomer(ctx context.Context, c customers.Customer, now time.Time) error
+	// Job returns the referential job of a space, found false when there is none.
+	Job(ctx context.Context, space string) (job Job, found bool, err error)
+	// SaveJob stores job if the stored job's version is job.Version-1 (none for 1), or
+	// returns ErrStale.
+	SaveJob(ctx context.Context, job Job) error
+	// EndJob deletes the space's job if it is still at version.
+	EndJob(ctx context.Context, space string, version int64) error
+	// RowMarks returns the row marks of those of the space's customers that exist (an
+	// empty mark for one no referential row was applied to).
+	RowMarks(ctx context.Context, space string, numbers []string) (map[string]RowMark, error)
+	// CreateRows creates customers (of one space, each once) that RowMarks found missing.
+	// Only the space's referential job creates customers, so it needs no condition.
+	CreateRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error
+	// ApplyRows upserts the referential's fields of customers (of one space, each once)
+	// with their row mark, leaving the other fields alone.
+	ApplyRows(ctx context.Context, cs []customers.Customer, jobID string, now time.Time) error
 	// ClaimOf returns the SHA-256 of the document already filed under this number, or "".
 	ClaimOf(ctx context.Context, company, number string) (string, error)
 	// File records a document and everything caused by it in one transaction. It returns
@@ -115,6 +131,15 @@ type Service struct {
 	ReadXML FacturXReader // nil: XML is not read
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Queue carries a referential on to the next invocation; nil applies it whole in
+	// one (tests).
+	Queue Requeue
+	// ChunkTime bounds the time an invocation applies rows (default ChunkTime), ChunkRows
+	// the rows it reads (0: no bound), WaitDelay how long a referential waits for the
+	// previous one of its space (default WaitDelay; negative: none).
+	ChunkTime time.Duration
+	ChunkRows int
+	WaitDelay time.Duration
 }
 
 // ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
