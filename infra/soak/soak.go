@@ -32,6 +32,7 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/infra/local/sesfault"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/service/digest"
@@ -108,7 +109,7 @@ type soak struct {
 	cfg      config
 	r        *runner.Runner
 	clock    *clock
-	proxy    *faultProxy
+	proxy    *sesfault.Proxy
 	t0       time.Time
 	rngMu    sync.Mutex
 	rng      *rand.Rand
@@ -156,10 +157,10 @@ func run(ctx context.Context, cfg config) (report, error) {
 		return report{}, err
 	}
 	var err error
-	if s.proxy, err = startFaultProxy(cfg.seed); err != nil {
+	if s.proxy, err = sesfault.Start(cfg.seed); err != nil {
 		return report{}, err
 	}
-	defer s.proxy.close()
+	defer s.proxy.Close()
 
 	reg := maps.Clone(runner.Functions)
 	reg["IngestFunction"] = runner.Function{New: s.newIngest}
@@ -217,7 +218,7 @@ func useMotoFix() error {
 // batches come back within the run (360 s in the template: the behaviour is the same,
 // the wait shorter), and applies the referential.
 func (s *soak) setUp(ctx context.Context) error {
-	if err := s.proxy.setUpstream(s.r.AWS.SESServer.URL); err != nil {
+	if err := s.proxy.SetUpstream(s.r.AWS.SESServer.URL); err != nil {
 		return err
 	}
 	st := app.Store(s.r.Env, app.NewClients(s.r.AWS.Config, s.r.AWS.SESConfig), app.Options{Now: s.clock.now})
@@ -338,12 +339,12 @@ func (s *soak) sesFault(ctx context.Context) {
 		return
 	}
 	sleepCtx(ctx, s.cfg.sesAfter-time.Since(s.t0))
-	s.proxy.failing.Store(true)
+	s.proxy.Failing.Store(true)
 	s.logf("SES fails (fault proxy) for %v", s.cfg.sesOutage)
 	sleepCtx(ctx, s.cfg.sesOutage)
-	s.proxy.failing.Store(false)
+	s.proxy.Failing.Store(false)
 	s.logf("SES answers again: %d × 503, %d resets, %d accepted mails whose answer was lost",
-		s.proxy.unavailable.Load(), s.proxy.resets.Load(), s.proxy.lostAnswers.Load())
+		s.proxy.Unavailable.Load(), s.proxy.Resets.Load(), s.proxy.LostAnswers.Load())
 }
 
 func (s *soak) motoFault(ctx context.Context) {
@@ -425,7 +426,7 @@ func (c crashingSender) Send(ctx context.Context, to string, raw []byte) error {
 
 // newMailer builds the mailer with its SES client pointed at the fault proxy.
 func (s *soak) newMailer(e app.Env, c app.Clients, o app.Options) (any, error) {
-	cfg, err := localaws.SESConfig(context.Background(), s.proxy.url)
+	cfg, err := localaws.SESConfig(context.Background(), s.proxy.URL())
 	if err != nil {
 		return nil, err
 	}
@@ -495,7 +496,7 @@ func (s *soak) wrap(id string, next runner.Handler) runner.Handler {
 func (s *soak) settle(ctx context.Context, what string) {
 	quiet := 0
 	for ctx.Err() == nil {
-		busy := s.proxy.failing.Load() || s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0
+		busy := s.proxy.Failing.Load() || s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0
 		if busy {
 			quiet = 0
 		} else {
@@ -679,9 +680,9 @@ func (s *soak) count(ctx context.Context) (report, error) {
 		}
 	}
 	s.countDigests(&rep, archivedBy, digests, status)
-	rep.sendFaults = int(s.crashes.mailer.Load() + s.proxy.lostAnswers.Load())
+	rep.sendFaults = int(s.crashes.mailer.Load() + s.proxy.LostAnswers.Load())
 	s.logf("S3 events copied: %d; ingest crashes %d, mailer crashes %d, SES answers lost %d",
-		s.copied.Load(), s.crashes.ingest.Load(), s.crashes.mailer.Load(), s.proxy.lostAnswers.Load())
+		s.copied.Load(), s.crashes.ingest.Load(), s.crashes.mailer.Load(), s.proxy.LostAnswers.Load())
 	return rep, nil
 }
 
