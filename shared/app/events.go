@@ -64,7 +64,7 @@ func deliveryService(env Env, c Clients, o Options) *delivery.Service {
 		Now:           o.Now, Log: o.Log,
 		Pacer: st, Rate: sendRate(env.SESMaxSendRate, sender, o.Log),
 		Clock: time.Now, Sleep: o.Sleep,
-		Workers: redriveWorkers,
+		Workers: redriveWorkers, MetricsNamespace: "efacture/" + env.OutboxTable,
 	}
 	if o.Delivery != nil {
 		o.Delivery(svc)

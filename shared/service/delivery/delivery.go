@@ -81,6 +81,9 @@ type Service struct {
 
 	// Workers is how many mails a re-drive sends at once (1 when unset).
 	Workers int
+	// MetricsNamespace, when set, makes each dead mail's log line also a CloudWatch
+	// embedded-metric record of DeadMails in that namespace, which an alarm watches.
+	MetricsNamespace string
 }
 
 // Tuning of the two paths.
@@ -264,13 +267,33 @@ func (s *Service) fail(ctx context.Context, rec outbox.Record, cause error) erro
 		err = s.Store.Reschedule(ctx, rec.Key, now.Add(wait), rec.Attempts+1, cause.Error())
 		s.Log.WarnContext(ctx, "mail attempt failed", "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "retryIn", wait.String(), "error", cause.Error())
 	default:
-		err = s.Store.MarkDead(ctx, rec.Key, rec.Attempts+1, cause.Error(), now)
-		s.Log.ErrorContext(ctx, "mail dead", "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "error", cause.Error())
+		if err = s.Store.MarkDead(ctx, rec.Key, rec.Attempts+1, cause.Error(), now); err == nil {
+			s.Log.ErrorContext(ctx, "mail dead", append(s.deadMetric(), "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "error", cause.Error())...)
+		}
 	}
 	if err != nil && !errors.Is(err, outbox.ErrNotPending) {
 		return errors.Join(cause, err)
 	}
 	return nil
+}
+
+// deadMetric is the embedded metric format's part of a dead mail's log line: CloudWatch
+// Logs turns it into one DeadMails count, with no call and no extra permission.
+func (s *Service) deadMetric() []any {
+	if s.MetricsNamespace == "" {
+		return nil
+	}
+	clock := s.Clock
+	if clock == nil {
+		clock = time.Now
+	}
+	return []any{
+		slog.Group("_aws", "Timestamp", clock().UnixMilli(), "CloudWatchMetrics", []map[string]any{{
+			"Namespace": s.MetricsNamespace, "Dimensions": [][]string{{}},
+			"Metrics": []map[string]string{{"Name": "DeadMails", "Unit": "Count"}},
+		}}),
+		"DeadMails", 1,
+	}
 }
 
 // logKey keeps token hashes out of logs while staying recognisable.

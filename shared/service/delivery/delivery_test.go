@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -903,5 +904,30 @@ func TestPasswordChangedBadTime(t *testing.T) {
 	}
 	if got := e.store.record(rec.Key); e.sender.calls != 0 || got.Attempts != 1 || !strings.Contains(got.LastError, "yesterday") {
 		t.Errorf("got %d sends, attempts %d (%q); want none, 1 naming the time", e.sender.calls, got.Attempts, got.LastError)
+	}
+}
+
+// TestDeadMailMetric: a dead mail's log line is an embedded-metric record CloudWatch
+// counts as DeadMails, which the dead-mails alarm watches.
+func TestDeadMailMetric(t *testing.T) {
+	rec := notice("link")
+	rec.Attempts, rec.Due = outbox.MaxAttempts-1, now0
+	e := newEnv(t, rec)
+	var logs bytes.Buffer
+	e.svc.Log, e.svc.MetricsNamespace = slog.New(slog.NewJSONHandler(&logs, nil)), "efacture/outbox"
+	e.sender.failures = 1
+	e.redrive(t)
+	var line struct {
+		Msg  string
+		AWS  struct{ CloudWatchMetrics []struct{ Namespace string } } `json:"_aws"`
+		Dead int                                                      `json:"DeadMails"`
+	}
+	for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		if err := json.Unmarshal(l, &line); err == nil && line.Msg == "mail dead" {
+			break
+		}
+	}
+	if line.Msg != "mail dead" || line.Dead != 1 || len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != "efacture/outbox" {
+		t.Errorf("dead mail log: got %+v in\n%s", line, logs.String())
 	}
 }
