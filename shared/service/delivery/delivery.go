@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/fault"
@@ -123,11 +124,14 @@ func (s *Service) Deliver(ctx context.Context, key string) error {
 	if rec.Status != outbox.StatusPending || !rec.Due.IsZero() {
 		return nil
 	}
-	return s.attempt(ctx, rec, streamWait)
+	_, err = s.attempt(ctx, rec, streamWait)
+	return err
 }
 
 // Redrive sends the records whose due time has come, shard after shard, until a pass
-// claims none or the invocation's time is nearly spent. Records failing again are
+// claims none, SES refuses to send more, or the invocation's time is nearly spent. Once
+// SES refuses, the run claims nothing more: the mails left stay due for the next run
+// rather than each costing SES another refused call. Records failing again are
 // rescheduled; the error joins the store's failures, which the next run retries.
 func (s *Service) Redrive(ctx context.Context) error {
 	workers := max(s.Workers, 1)
@@ -137,15 +141,17 @@ func (s *Service) Redrive(ctx context.Context) error {
 		mu      sync.Mutex
 		errs    []error
 		claimed int
+		refused atomic.Bool
 	)
 	report := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		errs = append(errs, err)
 	}
-	for pass := 0; ; pass++ {
+	stop := func() bool { return refused.Load() || nearDeadline(ctx) }
+	for {
 		claimed = 0
-		for shard := 0; shard < outbox.DueShards && !nearDeadline(ctx); shard++ {
+		for shard := 0; shard < outbox.DueShards && !stop(); shard++ {
 			due, err := s.Store.DueRecords(ctx, shard, s.Now(), duePage)
 			if err != nil {
 				report(err)
@@ -153,6 +159,10 @@ func (s *Service) Redrive(ctx context.Context) error {
 			}
 			for _, r := range due {
 				sem <- struct{}{}
+				if stop() {
+					<-sem
+					break
+				}
 				wg.Add(1)
 				go func() {
 					defer func() { <-sem; wg.Done() }()
@@ -162,19 +172,28 @@ func (s *Service) Redrive(ctx context.Context) error {
 						claimed++
 					}
 					mu.Unlock()
-					if err != nil {
+					if errors.Is(err, errRefused) {
+						refused.Store(true)
+					} else if err != nil {
 						report(err)
 					}
 				}()
 			}
 		}
 		wg.Wait()
-		if claimed == 0 || nearDeadline(ctx) {
+		if claimed == 0 || stop() {
 			break
 		}
 	}
+	if refused.Load() {
+		s.Log.InfoContext(ctx, "SES refused to send more: the re-drive resumes at its next run")
+	}
 	return errors.Join(errs...)
 }
+
+// errRefused reports, within a re-drive, a mail rescheduled because SES or the send
+// rate refused it.
+var errRefused = errors.New("send refused for now")
 
 // redriveOne claims a due record and attempts it; took is false when another delivery
 // had it first.
@@ -186,7 +205,11 @@ func (s *Service) redriveOne(ctx context.Context, due outbox.Record) (took bool,
 	if err != nil {
 		return false, err
 	}
-	return true, s.attempt(ctx, rec, redriveWait)
+	refused, err := s.attempt(ctx, rec, redriveWait)
+	if err == nil && refused {
+		err = errRefused
+	}
+	return true, err
 }
 
 func nearDeadline(ctx context.Context) bool {
@@ -197,13 +220,14 @@ func nearDeadline(ctx context.Context) bool {
 	return ok && time.Until(d) < redriveMargin
 }
 
-// attempt renders, paces and sends a pending record, then settles or reschedules it.
-func (s *Service) attempt(ctx context.Context, rec outbox.Record, wait time.Duration) error {
+// attempt renders, paces and sends a pending record, then settles or reschedules it;
+// refused says SES or the send rate turned it down for now.
+func (s *Service) attempt(ctx context.Context, rec outbox.Record, wait time.Duration) (refused bool, err error) {
 	raw, err := s.compose(ctx, rec)
 	if err == nil {
 		var ok bool
 		if ok, err = s.pace(ctx, wait); err != nil {
-			return err // the counter is unreachable: not the mail's failure
+			return false, err // the counter is unreachable: not the mail's failure
 		}
 		if !ok {
 			err = errRateUsed
@@ -212,14 +236,14 @@ func (s *Service) attempt(ctx context.Context, rec outbox.Record, wait time.Dura
 		}
 	}
 	if err != nil {
-		return s.fail(ctx, rec, err)
+		return errors.Is(err, fault.ErrTooMany), s.fail(ctx, rec, err)
 	}
 	// A crash here repeats this one mail at the next delivery: mail is at-least-once.
 	if err := s.Store.MarkSent(ctx, rec.Key, s.Now()); err != nil && !errors.Is(err, outbox.ErrNotPending) {
-		return err
+		return false, err
 	}
 	s.Log.InfoContext(ctx, "mail sent", "kind", rec.Kind, "key", logKey(rec.Key), "space", rec.Space, "attempts", rec.Attempts)
-	return nil
+	return false, nil
 }
 
 // pace takes a send slot of the current second, waiting up to wait for one.

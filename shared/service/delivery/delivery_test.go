@@ -931,3 +931,31 @@ func TestDeadMailMetric(t *testing.T) {
 		t.Errorf("dead mail log: got %+v in\n%s", line, logs.String())
 	}
 }
+
+// TestRedriveStopsWhenSESRefuses: once SES refuses, a re-drive claims nothing more, so
+// a throttled SES is not sent one refused call per due mail; the next run sends them.
+func TestRedriveStopsWhenSESRefuses(t *testing.T) {
+	var recs []outbox.Record
+	for i := range 30 {
+		r := notice("link")
+		r.Key, r.To, r.Due = fmt.Sprintf("notify#acme#C%03d#F-%d", i, i), fmt.Sprintf("c%d@example.fr", i), now0
+		recs = append(recs, r)
+	}
+	e := newEnv(t, recs...)
+	e.svc.Workers = 1
+	e.sender.throttles = 1
+	e.redrive(t)
+	if e.sender.calls != 1 || e.store.claims != 1 {
+		t.Fatalf("throttled run: %d sends, %d claims; want 1 and 1", e.sender.calls, e.store.claims)
+	}
+	e.advance(outbox.ThrottleDelay)
+	e.redrive(t)
+	if len(e.sender.sent) != 30 {
+		t.Errorf("next run: %d sent, want 30", len(e.sender.sent))
+	}
+	for _, r := range recs {
+		if got := e.store.record(r.Key); got.Status != outbox.StatusSent || got.Attempts != 0 {
+			t.Errorf("%s: %q after %d attempts, want sent without one", r.Key, got.Status, got.Attempts)
+		}
+	}
+}
