@@ -164,7 +164,8 @@ func run(ctx context.Context, cfg config) (report, error) {
 
 	reg := maps.Clone(runner.Functions)
 	reg["IngestFunction"] = runner.Function{New: s.newIngest}
-	reg["MailerFunction"] = runner.Function{New: s.newMailer}
+	reg["MailerFunction"] = runner.Function{New: s.viaProxy(app.MailerFunction)}
+	reg["MailRedriveFunction"] = runner.Function{New: s.viaProxy(app.MailRedriveFunction)}
 	startCtx, cancelStart := context.WithTimeout(ctx, 2*time.Minute)
 	s.r, err = runner.Start(startCtx, runner.Options{
 		Now: s.clock.now, Functions: reg, Wrap: s.wrap,
@@ -424,15 +425,18 @@ func (c crashingSender) Send(ctx context.Context, to string, raw []byte) error {
 	return nil
 }
 
-// newMailer builds the mailer with its SES client pointed at the fault proxy.
-func (s *soak) newMailer(e app.Env, c app.Clients, o app.Options) (any, error) {
-	cfg, err := localaws.SESConfig(context.Background(), s.proxy.URL())
-	if err != nil {
-		return nil, err
+// viaProxy builds a sending function (the mailer, the mail re-drive) with its SES
+// client pointed at the fault proxy.
+func (s *soak) viaProxy(build app.Constructor) app.Constructor {
+	return func(e app.Env, c app.Clients, o app.Options) (any, error) {
+		cfg, err := localaws.SESConfig(context.Background(), s.proxy.URL())
+		if err != nil {
+			return nil, err
+		}
+		c.SES = sesv2.NewFromConfig(cfg)
+		o.Delivery = func(svc *delivery.Service) { svc.Sender = crashingSender{Sender: svc.Sender, s: s} }
+		return build(e, c, o)
 	}
-	c.SES = sesv2.NewFromConfig(cfg)
-	o.Delivery = func(svc *delivery.Service) { svc.Sender = crashingSender{Sender: svc.Sender, s: s} }
-	return app.MailerFunction(e, c, o)
 }
 
 // wrap delivers every S3 event twice: the first time the ingest function sees a
