@@ -13,6 +13,7 @@ SAM_FUNCTIONS := \
 	ExportsFunction:exports \
 	IngestFunction:ingest \
 	MailerFunction:mailer \
+	MailRedriveFunction:mailredrive \
 	MailEventsFunction:mailevents \
 	DigestFunction:digest \
 	PurgeFunction:purge

@@ -32,6 +32,7 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/infra/local/sesfault"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/service/delivery"
 	"github.com/efacture/efacture/shared/service/digest"
@@ -108,7 +109,7 @@ type soak struct {
 	cfg      config
 	r        *runner.Runner
 	clock    *clock
-	proxy    *faultProxy
+	proxy    *sesfault.Proxy
 	t0       time.Time
 	rngMu    sync.Mutex
 	rng      *rand.Rand
@@ -156,14 +157,15 @@ func run(ctx context.Context, cfg config) (report, error) {
 		return report{}, err
 	}
 	var err error
-	if s.proxy, err = startFaultProxy(cfg.seed); err != nil {
+	if s.proxy, err = sesfault.Start(cfg.seed); err != nil {
 		return report{}, err
 	}
-	defer s.proxy.close()
+	defer s.proxy.Close()
 
 	reg := maps.Clone(runner.Functions)
 	reg["IngestFunction"] = runner.Function{New: s.newIngest}
-	reg["MailerFunction"] = runner.Function{New: s.newMailer}
+	reg["MailerFunction"] = runner.Function{New: s.viaProxy(app.MailerFunction)}
+	reg["MailRedriveFunction"] = runner.Function{New: s.viaProxy(app.MailRedriveFunction)}
 	startCtx, cancelStart := context.WithTimeout(ctx, 2*time.Minute)
 	s.r, err = runner.Start(startCtx, runner.Options{
 		Now: s.clock.now, Functions: reg, Wrap: s.wrap,
@@ -217,7 +219,7 @@ func useMotoFix() error {
 // batches come back within the run (360 s in the template: the behaviour is the same,
 // the wait shorter), and applies the referential.
 func (s *soak) setUp(ctx context.Context) error {
-	if err := s.proxy.setUpstream(s.r.AWS.SESServer.URL); err != nil {
+	if err := s.proxy.SetUpstream(s.r.AWS.SESServer.URL); err != nil {
 		return err
 	}
 	st := app.Store(s.r.Env, app.NewClients(s.r.AWS.Config, s.r.AWS.SESConfig), app.Options{Now: s.clock.now})
@@ -338,12 +340,12 @@ func (s *soak) sesFault(ctx context.Context) {
 		return
 	}
 	sleepCtx(ctx, s.cfg.sesAfter-time.Since(s.t0))
-	s.proxy.failing.Store(true)
+	s.proxy.Failing.Store(true)
 	s.logf("SES fails (fault proxy) for %v", s.cfg.sesOutage)
 	sleepCtx(ctx, s.cfg.sesOutage)
-	s.proxy.failing.Store(false)
+	s.proxy.Failing.Store(false)
 	s.logf("SES answers again: %d × 503, %d resets, %d accepted mails whose answer was lost",
-		s.proxy.unavailable.Load(), s.proxy.resets.Load(), s.proxy.lostAnswers.Load())
+		s.proxy.Unavailable.Load(), s.proxy.Resets.Load(), s.proxy.LostAnswers.Load())
 }
 
 func (s *soak) motoFault(ctx context.Context) {
@@ -423,15 +425,18 @@ func (c crashingSender) Send(ctx context.Context, to string, raw []byte) error {
 	return nil
 }
 
-// newMailer builds the mailer with its SES client pointed at the fault proxy.
-func (s *soak) newMailer(e app.Env, c app.Clients, o app.Options) (any, error) {
-	cfg, err := localaws.SESConfig(context.Background(), s.proxy.url)
-	if err != nil {
-		return nil, err
+// viaProxy builds a sending function (the mailer, the mail re-drive) with its SES
+// client pointed at the fault proxy.
+func (s *soak) viaProxy(build app.Constructor) app.Constructor {
+	return func(e app.Env, c app.Clients, o app.Options) (any, error) {
+		cfg, err := localaws.SESConfig(context.Background(), s.proxy.URL())
+		if err != nil {
+			return nil, err
+		}
+		c.SES = sesv2.NewFromConfig(cfg)
+		o.Delivery = func(svc *delivery.Service) { svc.Sender = crashingSender{Sender: svc.Sender, s: s} }
+		return build(e, c, o)
 	}
-	c.SES = sesv2.NewFromConfig(cfg)
-	o.Delivery = func(svc *delivery.Service) { svc.Sender = crashingSender{Sender: svc.Sender, s: s} }
-	return app.MailerFunction(e, c, o)
 }
 
 // wrap delivers every S3 event twice: the first time the ingest function sees a
@@ -495,7 +500,7 @@ func (s *soak) wrap(id string, next runner.Handler) runner.Handler {
 func (s *soak) settle(ctx context.Context, what string) {
 	quiet := 0
 	for ctx.Err() == nil {
-		busy := s.proxy.failing.Load() || s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0
+		busy := s.proxy.Failing.Load() || s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0
 		if busy {
 			quiet = 0
 		} else {
@@ -679,9 +684,9 @@ func (s *soak) count(ctx context.Context) (report, error) {
 		}
 	}
 	s.countDigests(&rep, archivedBy, digests, status)
-	rep.sendFaults = int(s.crashes.mailer.Load() + s.proxy.lostAnswers.Load())
+	rep.sendFaults = int(s.crashes.mailer.Load() + s.proxy.LostAnswers.Load())
 	s.logf("S3 events copied: %d; ingest crashes %d, mailer crashes %d, SES answers lost %d",
-		s.copied.Load(), s.crashes.ingest.Load(), s.crashes.mailer.Load(), s.proxy.lostAnswers.Load())
+		s.copied.Load(), s.crashes.ingest.Load(), s.crashes.mailer.Load(), s.proxy.LostAnswers.Load())
 	return rep, nil
 }
 

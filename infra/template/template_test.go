@@ -440,6 +440,7 @@ func TestGlobalEnvironment(t *testing.T) {
 		"SES_CONFIGURATION_SET": map[string]any{"Ref": "MailConfigurationSet"},
 		"SIGNING_SECRET_ARN":    map[string]any{"Ref": "SigningSecret"},
 		"LOG_LEVEL":             map[string]any{"Ref": "LogLevel"},
+		"SES_MAX_SEND_RATE":     map[string]any{"Ref": "SesMaxSendRate"},
 	}
 	if !reflect.DeepEqual(vars, want) {
 		t.Errorf("got environment %v, want %v", vars, want)

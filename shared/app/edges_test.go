@@ -14,6 +14,7 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -119,8 +120,9 @@ func TestReferentialWithBadRows(t *testing.T) {
 }
 
 // TestSESOutage: while SES fails the document is filed and listed at once and the mail
-// waits; when SES recovers the mail goes; past the last retry it is dead-lettered,
-// visible to ops in the outbox.
+// waits on its record while the stream moves on; when SES recovers the re-drive sends
+// it; a mail that never gets through is retried over more than 24 h, then dead, listed
+// for ops with its error, and sent once ops re-drive it (PRODUCT.md §10).
 func TestSESOutage(t *testing.T) {
 	p := newPipeline(t)
 	p.put("inbox/acme/customers/c.csv", []byte("customer_number,email\nC1,un@example.fr\nC2,deux@example.fr\n"), nil)
@@ -138,46 +140,81 @@ func TestSESOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}}
-	failing := build[lambdaevents.StreamHandler](t, app.MailerFunction, p.env, app.NewClients(p.aws.Config, down), opts)
+	opts := app.Options{Now: func() time.Time { return p.now }}
+	downClients := app.NewClients(p.aws.Config, down)
+	failing := build[lambdaevents.StreamHandler](t, app.MailerFunction, p.env, downClients, opts)
+	failingRedrive := build[lambdaevents.ScheduleHandler](t, app.MailRedriveFunction, p.env, downClients, opts)
+	redrive := build[lambdaevents.ScheduleHandler](t, app.MailRedriveFunction, p.env, p.clients, opts)
 	recs, err := p.streams.Poll(context.Background())
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("outbox stream: got %d records, %v", len(recs), err)
 	}
 	ev := events.DynamoDBEvent{Records: recs}
 	for i := 1; i <= 2; i++ {
+		// The second is the stream delivering the same record again: nothing more happens.
 		resp, _ := failing(context.Background(), ev)
-		if len(resp.BatchItemFailures) != 1 {
-			t.Fatalf("attempt %d with SES down: got %+v, want the record reported failed", i, resp)
+		if len(resp.BatchItemFailures) != 0 {
+			t.Fatalf("delivery %d with SES down: got %+v, want the stream to move on", i, resp)
 		}
 	}
-	if rec := p.item(p.env.OutboxTable, pk("activation#un@example.fr", "")); rec["status"] != "pending" || rec["attempts"] != float64(2) {
-		t.Errorf("after two failures: got %v", rec)
+	rec := p.item(p.env.OutboxTable, pk("activation#un@example.fr", ""))
+	if rec["status"] != "pending" || rec["attempts"] != float64(1) || rec["lastError"] == nil || rec["dueAt"] != float64(p.now.Add(time.Minute).UnixMilli()) {
+		t.Errorf("after a failure: got %v, want pending, 1 attempt, due in a minute", rec)
 	}
-	// SES is back: the stream's retry delivers the same records again.
-	if resp, _ := p.handleMail(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
-		t.Fatalf("after recovery: got %+v", resp)
+	// SES is back: the next re-drive sends it.
+	p.now = p.now.Add(time.Minute)
+	if err := redrive(context.Background(), nil); err != nil {
+		t.Fatal(err)
 	}
 	if got := len(p.mails()); got != 1 {
 		t.Errorf("after recovery: got %d mails, want 1", got)
 	}
+	if rec := p.item(p.env.OutboxTable, pk("activation#un@example.fr", "")); rec["status"] != "sent" || rec["dueAt"] != nil || rec["secret"] != nil {
+		t.Errorf("sent record: got %v", rec)
+	}
 
-	// A second mail that never gets through: dead-lettered after MailerMaxAttempts.
+	// A second mail that never gets through: retried on the schedule, then dead.
 	p.put("inbox/acme/documents/F-2.pdf", pdfFor(t, "F-2", "Deux"), meta("C2", "F-2"))
 	p.ingestAll()
 	recs, _ = p.streams.Poll(context.Background())
-	ev = events.DynamoDBEvent{Records: recs}
-	for i := 0; i < app.MailerMaxAttempts; i++ {
-		if resp, _ := failing(context.Background(), ev); len(resp.BatchItemFailures) != 1 {
-			t.Fatalf("attempt %d: got %+v, want a failure for the on-failure destination", i+1, resp)
+	if resp, _ := failing(context.Background(), events.DynamoDBEvent{Records: recs}); len(resp.BatchItemFailures) != 0 {
+		t.Fatalf("stream: got %+v", resp)
+	}
+	start := p.now
+	for range outbox.RetryDelays {
+		p.now = p.now.Add(12 * time.Hour)
+		if err := failingRedrive(context.Background(), nil); err != nil {
+			t.Fatal(err)
 		}
 	}
-	rec := p.item(p.env.OutboxTable, pk("activation#deux@example.fr", ""))
-	if rec["status"] != "dead" || rec["attempts"] != float64(app.MailerMaxAttempts) || rec["lastError"] == nil || rec["secret"] != nil {
-		t.Errorf("dead-lettered record: got %v", rec)
+	key := pk("activation#deux@example.fr", "")
+	rec = p.item(p.env.OutboxTable, key)
+	if rec["status"] != "dead" || rec["attempts"] != float64(outbox.MaxAttempts) || rec["lastError"] == nil || rec["secret"] == nil {
+		t.Errorf("dead record: got %v, want dead after %d attempts with its error and its secret", rec, outbox.MaxAttempts)
 	}
-	// Later retries of a dead record do nothing and succeed, so the shard moves on.
-	if resp, _ := failing(context.Background(), ev); len(resp.BatchItemFailures) != 0 {
-		t.Errorf("dead record retried: got %+v", resp)
+	if p.now.Sub(start) < 24*time.Hour {
+		t.Errorf("dead after %v, want retries over at least 24 h", p.now.Sub(start))
+	}
+	st := app.Store(p.env, p.clients, opts)
+	dead, err := st.DeadRecords(context.Background(), "acme")
+	if err != nil || len(dead) != 1 || dead[0].Key != "activation#deux@example.fr" || dead[0].LastError == "" {
+		t.Fatalf("dead mails: got %+v, %v", dead, err)
+	}
+	// Later runs leave a dead record alone, until ops re-drive it.
+	p.now = p.now.Add(48 * time.Hour)
+	if err := redrive(context.Background(), nil); err != nil || len(p.mails()) != 1 {
+		t.Fatalf("dead record re-driven by the schedule: %v, %d mails", err, len(p.mails()))
+	}
+	if err := st.Redrive(context.Background(), dead[0].Key, p.now); err != nil {
+		t.Fatal(err)
+	}
+	if err := redrive(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.mails()); got != 2 {
+		t.Errorf("after the ops re-drive: got %d mails, want 2", got)
+	}
+	if rec := p.item(p.env.OutboxTable, key); rec["status"] != "sent" || rec["secret"] != nil {
+		t.Errorf("re-driven record: got %v", rec)
 	}
 }

@@ -39,6 +39,9 @@ type Env struct {
 	// behind CloudFront (1: the one CloudFront appends); 0 uses the TCP source address.
 	ClientIPHop int
 	LogLevel    string
+	// SESMaxSendRate is the mails per second all mailers together may send
+	// (SES_MAX_SEND_RATE, the SesMaxSendRate parameter); 0 sends unpaced.
+	SESMaxSendRate int
 	// ExportsQueueURL is set for the documents function only (EXPORTS_QUEUE_URL).
 	ExportsQueueURL string
 	// IngestQueueURL is set for the ingest function only (INGEST_QUEUE_URL): referentials
@@ -63,6 +66,13 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 			return e, fmt.Errorf("CLIENT_IP_HOP %q: want 0 to 10", hop)
 		}
 		e.ClientIPHop = n
+	}
+	if rate := getenv("SES_MAX_SEND_RATE"); rate != "" {
+		n, err := strconv.Atoi(rate)
+		if err != nil || n < 0 {
+			return e, fmt.Errorf("SES_MAX_SEND_RATE %q: want a whole number of mails per second", rate)
+		}
+		e.SESMaxSendRate = n
 	}
 	var missing []string
 	for name, v := range map[string]string{

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"context"
 	"errors"
+	"log/slog"
+	"time"
 
 	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/aws/objects"
@@ -36,25 +39,61 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	return lambdaevents.Ingest(svc, o.Log), nil
 }
 
-// MailerMaxAttempts matches the outbox stream's MaximumRetryAttempts plus the first try.
-const MailerMaxAttempts = 6
-
-// MailerFunction is the mailer function: it sends the outbox's mails (outbox stream).
+// MailerFunction is the mailer function: it sends the outbox's new mails (outbox stream)
+// and leaves those that fail to the re-drive.
 func MailerFunction(env Env, c Clients, o Options) (any, error) {
+	return lambdaevents.Mailer(deliveryService(env, c, o)), nil
+}
+
+// MailRedriveFunction is the mail re-drive function: it sends the mails whose retry is
+// due (schedule, every minute).
+func MailRedriveFunction(env Env, c Clients, o Options) (any, error) {
+	return lambdaevents.MailRedrive(deliveryService(env, c, o)), nil
+}
+
+// redriveWorkers is how many mails a re-drive sends at once: enough to reach 50 mails/s
+// (PRODUCT.md §10) with SES answering in 100 ms.
+const redriveWorkers = 8
+
+func deliveryService(env Env, c Clients, o Options) *delivery.Service {
 	o = o.withDefaults(env)
+	st := store(env, c, o)
+	sender := sesmail.New(c.SES, env.MailFrom, env.SESConfigurationSet)
 	svc := &delivery.Service{
-		Store:         store(env, c, o),
-		Sender:        sesmail.New(c.SES, env.MailFrom, env.SESConfigurationSet),
+		Store:         st,
+		Sender:        sender,
 		Archive:       objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
 		From:          env.MailFrom,
 		PortalBaseURL: env.PortalBaseURL,
-		MaxAttempts:   MailerMaxAttempts,
-		Now:           o.Now, Sleep: o.Sleep, Log: o.Log,
+		Now:           o.Now, Log: o.Log,
+		Pacer: st, Rate: sendRate(env.SESMaxSendRate, sender, o.Log),
+		Clock: time.Now, Sleep: o.Sleep,
+		Workers: redriveWorkers, MetricsNamespace: "efacture/" + env.OutboxTable,
 	}
 	if o.Delivery != nil {
 		o.Delivery(svc)
 	}
-	return lambdaevents.Mailer(svc), nil
+	return svc
+}
+
+// sendRate is the configured rate, lowered to the account's quota when SES says it is
+// lower, so a misconfigured rate is not spent in throttling.
+func sendRate(configured int, sender *sesmail.Sender, log *slog.Logger) int {
+	if configured <= 0 {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	quota, err := sender.MaxSendRate(ctx)
+	if err != nil {
+		log.Warn("SES send quota unknown; pacing to the configured rate", "rate", configured, "error", err.Error())
+		return configured
+	}
+	if q := int(quota); q >= 1 && q < configured {
+		log.Warn("SES send quota below the configured rate; pacing to the quota", "rate", configured, "quota", quota)
+		return q
+	}
+	return configured
 }
 
 // ExportsFunction is the exports function: it builds the exports the documents function

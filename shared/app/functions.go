@@ -37,6 +37,7 @@ var Functions = []Function{
 	{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction},
 	{ID: "IngestFunction", Dir: "ingest", New: IngestFunction},
 	{ID: "MailerFunction", Dir: "mailer", New: MailerFunction},
+	{ID: "MailRedriveFunction", Dir: "mailredrive", New: MailRedriveFunction},
 	{ID: "MailEventsFunction", Dir: "mailevents", New: MailEventsFunction},
 	{ID: "DigestFunction", Dir: "digest", New: DigestFunction},
 	{ID: "PurgeFunction", Dir: "purge", New: PurgeFunction},

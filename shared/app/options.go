@@ -15,8 +15,11 @@ import (
 
 // Options are what differs between Lambda, the local runner and tests.
 type Options struct {
-	Now   func() time.Time
-	Log   *slog.Logger
+	// Now is the clock of the functions' business: expiries, due times of mail retries.
+	Now func() time.Time
+	Log *slog.Logger
+	// Sleep waits for the mailers' next send slot, counted on the wall clock as SES
+	// counts (PRODUCT.md §10); time.Sleep by default.
 	Sleep func(time.Duration)
 	// Limits are the throttling thresholds; nil means PRODUCT.md §6's (ratelimit.Default).
 	Limits *ratelimit.Limits

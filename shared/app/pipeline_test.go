@@ -50,7 +50,7 @@ func newPipeline(t testing.TB) *pipeline {
 		t.Fatal(err)
 	}
 	p := &pipeline{t: t, aws: le, env: env, clients: app.NewClients(le.Config, le.SESConfig), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
-	opts := app.Options{Now: func() time.Time { return p.now }, Sleep: func(time.Duration) {}, ReadFacturX: facturx.ReadForIngest,
+	opts := app.Options{Now: func() time.Time { return p.now }, ReadFacturX: facturx.ReadForIngest,
 		Ingest: func(s *ingest.Service) { p.ingest = s }, Delivery: func(s *delivery.Service) { p.mailer = s }}
 	p.handleIngest = build[lambdaevents.SQSHandler](t, app.IngestFunction, env, p.clients, opts)
 	p.handleMail = build[lambdaevents.StreamHandler](t, app.MailerFunction, env, p.clients, opts)

@@ -67,7 +67,6 @@ func newPortal(t testing.TB, limits *ratelimit.Limits) *portal {
 	opts := app.Options{
 		Now:      func() time.Time { return p.now },
 		Log:      slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Sleep:    func(time.Duration) {},
 		Limits:   limits,
 		Delivery: func(s *delivery.Service) { p.mailer = s },
 	}

@@ -54,6 +54,19 @@ func TestPortal(t *testing.T) {
 		r.Timings["emulators"].Round(time.Millisecond), r.Timings["demo"].Round(time.Millisecond))
 	ctx := context.Background()
 
+	t.Run("mail re-drive played every minute", func(t *testing.T) {
+		for _, s := range r.schedules {
+			if s.fn.id == "MailRedriveFunction" {
+				at := time.Date(2026, 11, 30, 23, 59, 30, 0, time.UTC)
+				if got, want := s.when.next(at), at.Truncate(time.Minute).Add(time.Minute); !got.Equal(want) {
+					t.Errorf("next run after %v: got %v, want %v", at, got, want)
+				}
+				return
+			}
+		}
+		t.Errorf("no schedule of MailRedriveFunction among the runner's %d", len(r.schedules))
+	})
+
 	t.Run("health through API Gateway's shape", func(t *testing.T) {
 		got := do(t, mustRequest(t, http.MethodGet, r.PortalURL+"/api/health", ""))
 		if got.status != 200 || !strings.Contains(got.body, `"status":"ok"`) || got.header.Get("Apigw-Requestid") == "" {

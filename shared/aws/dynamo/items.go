@@ -176,6 +176,8 @@ type outboxItem struct {
 	CreatedAt time.Time         `dynamodbav:"createdAt"`
 	SentAt    *time.Time        `dynamodbav:"sentAt,omitempty"`
 	TTL       int64             `dynamodbav:"ttl"`
+	DueShard  string            `dynamodbav:"dueShard,omitempty"`
+	DueAt     int64             `dynamodbav:"dueAt,omitempty"` // epoch milliseconds
 }
 
 func toOutboxItem(r outbox.Record) outboxItem {
@@ -186,13 +188,21 @@ func toOutboxItem(r outbox.Record) outboxItem {
 	return outboxItem{
 		PK: r.Key, Kind: r.Kind, Space: r.Space, To: r.To, Language: r.Language, Data: r.Data,
 		Secret: r.Secret, Status: status, Attempts: r.Attempts, CreatedAt: r.CreatedAt.UTC(),
-		SentAt: r.SentAt, TTL: r.CreatedAt.Add(outbox.Retention).Unix(),
+		SentAt: r.SentAt, TTL: r.CreatedAt.Add(outbox.Retention).Unix(), LastError: r.LastError,
 	}
 }
 
 func (it outboxItem) record() outbox.Record {
 	return outbox.Record{
 		Key: it.PK, Kind: it.Kind, Space: it.Space, To: it.To, Language: it.Language, Data: it.Data,
-		Secret: it.Secret, Status: it.Status, Attempts: it.Attempts, CreatedAt: it.CreatedAt, SentAt: it.SentAt,
+		Secret: it.Secret, Status: it.Status, Attempts: it.Attempts, LastError: it.LastError,
+		CreatedAt: it.CreatedAt, SentAt: it.SentAt, Due: dueTime(it.DueAt),
 	}
+}
+
+func dueTime(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
 }

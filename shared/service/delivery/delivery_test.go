@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"maps"
@@ -12,6 +14,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	netmail "net/mail"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +36,12 @@ type fakeStore struct {
 	records map[string]outbox.Record
 	errors  map[string]string // last failure reason per key
 	spaces  map[string]spaces.Space
+	claims  int
+	// failWrites makes Reschedule fail, as an unreachable table does.
+	failWrites bool
 }
+
+var errStore = errors.New("dynamodb: unreachable")
 
 var _ delivery.Store = (*fakeStore)(nil)
 
@@ -61,20 +69,63 @@ func (s *fakeStore) MarkSent(_ context.Context, key string, at time.Time) error 
 	return nil
 }
 
-func (s *fakeStore) MarkFailed(_ context.Context, key string, attempts int, reason string, dead bool) error {
+func (s *fakeStore) Reschedule(_ context.Context, key string, due time.Time, attempts int, reason string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.records[key]
 	if !ok || r.Status != outbox.StatusPending {
 		return outbox.ErrNotPending
 	}
-	r.Attempts = attempts
-	s.errors[key] = reason
-	if dead {
-		r.Status, r.Secret = outbox.StatusDead, ""
+	if s.failWrites {
+		return errStore
+	}
+	r.Attempts, r.Due = attempts, due
+	if reason != "" {
+		r.LastError = reason
+		s.errors[key] = reason
 	}
 	s.records[key] = r
 	return nil
+}
+
+func (s *fakeStore) MarkDead(_ context.Context, key string, attempts int, reason string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[key]
+	if !ok || r.Status != outbox.StatusPending {
+		return outbox.ErrNotPending
+	}
+	r.Status, r.Attempts, r.LastError, r.Due = outbox.StatusDead, attempts, reason, at
+	s.errors[key] = reason
+	s.records[key] = r
+	return nil
+}
+
+func (s *fakeStore) DueRecords(_ context.Context, shard int, now time.Time, limit int) ([]outbox.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var due []outbox.Record
+	for _, r := range s.records {
+		if r.Status == outbox.StatusPending && !r.Due.IsZero() && !r.Due.After(now) && outbox.Shard(r.Key) == shard {
+			due = append(due, outbox.Record{Key: r.Key, Due: r.Due})
+		}
+	}
+	slices.SortFunc(due, func(a, b outbox.Record) int { return a.Due.Compare(b.Due) })
+	return due[:min(limit, len(due))], nil
+}
+
+func (s *fakeStore) Claim(_ context.Context, key string, seen, until time.Time) (outbox.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.records[key]
+	if !ok || r.Status != outbox.StatusPending || !r.Due.Equal(seen) {
+		return outbox.Record{}, outbox.ErrNotPending
+	}
+	r.Due = until
+	s.records[key] = r
+	s.claims++
+	r.Data = maps.Clone(r.Data)
+	return r, nil
 }
 
 func (s *fakeStore) Space(_ context.Context, id string) (spaces.Space, error) {
@@ -98,22 +149,28 @@ type sent struct {
 	raw []byte
 }
 
-// fakeSender keeps what it sends; it fails the next failures calls first.
+// fakeSender keeps what it sends; it refuses the next throttles calls as SES throttling
+// does, then fails the next failures calls.
 type fakeSender struct {
-	mu       sync.Mutex
-	failures int
-	calls    int
-	tried    [][]byte // every message handed over, failed or not
-	sent     []sent
+	mu        sync.Mutex
+	throttles int
+	failures  int
+	calls     int
+	tried     [][]byte // every message handed over, failed or not
+	sent      []sent
 }
 
-var errSES = errors.New("ses: throttled")
+var errSES = errors.New("ses: internal failure")
 
 func (s *fakeSender) Send(_ context.Context, to string, raw []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
 	s.tried = append(s.tried, bytes.Clone(raw))
+	if s.throttles > 0 {
+		s.throttles--
+		return &fault.Error{Code: fault.CodeTooMany, Op: "ses send", Cause: errors.New("TooManyRequestsException")}
+	}
 	if s.failures > 0 {
 		s.failures--
 		return errSES
@@ -140,8 +197,18 @@ type env struct {
 	store   *fakeStore
 	sender  *fakeSender
 	archive *fakeArchive
-	sleeps  []time.Duration
+	now     time.Time
 	svc     *delivery.Service
+}
+
+// advance moves the clock of due times on.
+func (e *env) advance(d time.Duration) { e.now = e.now.Add(d) }
+
+func (e *env) redrive(t *testing.T) {
+	t.Helper()
+	if err := e.svc.Redrive(context.Background()); err != nil {
+		t.Fatalf("Redrive: %v", err)
+	}
 }
 
 const (
@@ -162,16 +229,17 @@ func newEnv(t *testing.T, records ...outbox.Record) *env {
 		store:   &fakeStore{records: map[string]outbox.Record{}, errors: map[string]string{}, spaces: map[string]spaces.Space{"acme": acme}},
 		sender:  &fakeSender{},
 		archive: &fakeArchive{objects: map[string][]byte{archiveKey: pdfBytes}},
+		now:     now0,
 	}
 	for _, r := range records {
 		e.store.records[r.Key] = r
 	}
 	e.svc = &delivery.Service{
 		Store: e.store, Sender: e.sender, Archive: e.archive,
-		From: "noreply@mail.example", PortalBaseURL: "https://portal.example/", MaxAttempts: 3,
-		Now:   func() time.Time { return now0 },
-		Sleep: func(d time.Duration) { e.sleeps = append(e.sleeps, d) },
-		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		From: "noreply@mail.example", PortalBaseURL: "https://portal.example/",
+		Now:     func() time.Time { return e.now },
+		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Workers: 4,
 	}
 	return e
 }
@@ -364,90 +432,104 @@ func TestActivation(t *testing.T) {
 	}
 }
 
-func TestFailuresThenDeadLetter(t *testing.T) {
+// TestRetryScheduleThenDead: a failing mail leaves the stream at once, is retried by the
+// re-drive after each of outbox.RetryDelays, and is dead at its eighth failure, more
+// than 24 h after the first, with its last error and its secret kept for a re-drive.
+func TestRetryScheduleThenDead(t *testing.T) {
 	rec := activation("fr")
 	e := newEnv(t, rec)
-	e.sender.failures = 10
+	e.sender.failures = 100
 	ctx := context.Background()
 
-	for attempt := 1; attempt <= 2; attempt++ {
-		err := e.svc.Deliver(ctx, rec.Key)
-		if err == nil || !errors.Is(err, errSES) || errors.Is(err, delivery.ErrDeadLettered) {
-			t.Fatalf("attempt %d: got %v, want the send error, not dead-lettered", attempt, err)
-		}
+	if err := e.svc.Deliver(ctx, rec.Key); err != nil {
+		t.Fatalf("Deliver: got %v, want nil once the retry is written", err)
+	}
+	for i, wait := range outbox.RetryDelays {
 		got := e.store.record(rec.Key)
-		if got.Attempts != attempt || got.Status != outbox.StatusPending || got.Secret != secret {
-			t.Errorf("attempt %d: got attempts %d status %q secret %q, want %d pending with its secret", attempt, got.Attempts, got.Status, got.Secret, attempt)
+		if got.Attempts != i+1 || got.Status != outbox.StatusPending || got.Secret != secret || !got.Due.Equal(e.now.Add(wait)) {
+			t.Fatalf("after attempt %d: got attempts %d status %q due %v, want %d pending due %v with its secret", i+1, got.Attempts, got.Status, got.Due, i+1, e.now.Add(wait))
 		}
 		if !strings.Contains(e.store.errors[rec.Key], errSES.Error()) {
-			t.Errorf("attempt %d: stored reason %q, want the send error", attempt, e.store.errors[rec.Key])
+			t.Errorf("attempt %d: stored reason %q, want the send error", i+1, e.store.errors[rec.Key])
 		}
-	}
-	if want := []time.Duration{200 * time.Millisecond, 800 * time.Millisecond}; !equalDurations(e.sleeps, want) {
-		t.Errorf("backoff: got %v, want %v", e.sleeps, want)
-	}
-
-	err := e.svc.Deliver(ctx, rec.Key)
-	if !errors.Is(err, delivery.ErrDeadLettered) || !strings.Contains(err.Error(), errSES.Error()) {
-		t.Fatalf("last attempt: got %v, want ErrDeadLettered naming the cause", err)
+		e.advance(wait - time.Second)
+		e.redrive(t)
+		if e.sender.calls != i+1 {
+			t.Fatalf("re-drive before due: %d sends, want %d", e.sender.calls, i+1)
+		}
+		e.advance(time.Second)
+		e.redrive(t)
 	}
 	got := e.store.record(rec.Key)
-	if got.Attempts != 3 || got.Status != outbox.StatusDead || got.Secret != "" {
-		t.Errorf("dead record: got attempts %d status %q secret %q, want 3 dead erased", got.Attempts, got.Status, got.Secret)
+	if got.Attempts != outbox.MaxAttempts || got.Status != outbox.StatusDead || got.Secret != secret || !strings.Contains(got.LastError, errSES.Error()) {
+		t.Errorf("dead record: got attempts %d status %q error %q, want %d dead with the error and its secret", got.Attempts, got.Status, got.LastError, outbox.MaxAttempts)
 	}
-	if len(e.sleeps) != 2 {
-		t.Errorf("sleeps: got %v, want none after the last attempt", e.sleeps)
+	if span := e.now.Sub(now0); span < 24*time.Hour {
+		t.Errorf("first to last attempt: %v, want at least 24 h", span)
 	}
+	e.advance(48 * time.Hour)
+	e.redrive(t)
 	if err := e.svc.Deliver(ctx, rec.Key); err != nil {
 		t.Errorf("Deliver of a dead record: got %v, want nil", err)
 	}
-	if e.sender.calls != 3 || len(e.sender.sent) != 0 {
-		t.Errorf("sends: got %d calls, %d sent; want 3, 0", e.sender.calls, len(e.sender.sent))
+	if e.sender.calls != outbox.MaxAttempts || len(e.sender.sent) != 0 {
+		t.Errorf("sends: got %d calls, %d sent; want %d, 0", e.sender.calls, len(e.sender.sent), outbox.MaxAttempts)
 	}
 }
 
-func equalDurations(a, b []time.Duration) bool {
-	if len(a) != len(b) {
-		return false
+// TestThrottlingIsNotAnAttempt: SES refusing more mail now leaves the mail pending with
+// its attempts, due a minute later, however long the refusals last (PRODUCT.md §10).
+func TestThrottlingIsNotAnAttempt(t *testing.T) {
+	rec := notice("link")
+	rec.Attempts = 2
+	e := newEnv(t, rec)
+	e.sender.throttles = 50
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatalf("Deliver: %v", err)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
+	for i := 0; i < 50; i++ {
+		got := e.store.record(rec.Key)
+		if got.Status != outbox.StatusPending || got.Attempts != 2 || !got.Due.Equal(e.now.Add(outbox.ThrottleDelay)) {
+			t.Fatalf("after refusal %d: got status %q attempts %d due %v, want pending, 2, due in a minute", i+1, got.Status, got.Attempts, got.Due)
 		}
+		e.advance(outbox.ThrottleDelay)
+		e.redrive(t)
 	}
-	return true
+	if got := e.store.record(rec.Key); got.Status != outbox.StatusSent || got.Attempts != 2 || len(e.sender.sent) != 1 {
+		t.Errorf("after the refusals: got status %q attempts %d, %d sent; want sent, 2, 1", got.Status, got.Attempts, len(e.sender.sent))
+	}
 }
 
 func TestAttemptsCountAcrossDeliveries(t *testing.T) {
+	last := outbox.MaxAttempts - 1
 	cases := []struct {
 		name      string
 		prior     int
 		failures  int
-		wantErr   error
 		status    string
 		attempts  int
 		sentCount int
 	}{
-		{"recovers after one failure", 0, 1, nil, outbox.StatusSent, 1, 1},
-		{"last attempt left succeeds", 2, 0, nil, outbox.StatusSent, 2, 1},
-		{"last attempt left fails", 2, 1, delivery.ErrDeadLettered, outbox.StatusDead, 3, 0},
+		{"recovers after one failure", 0, 1, outbox.StatusSent, 1, 1},
+		{"last attempt left succeeds", last, 0, outbox.StatusSent, last, 1},
+		{"last attempt left fails", last, 1, outbox.StatusDead, outbox.MaxAttempts, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rec := activation("fr")
-			rec.Attempts = c.prior
+			rec.Attempts, rec.Due = c.prior, now0
+			if c.prior == 0 {
+				rec.Due = time.Time{}
+			}
 			e := newEnv(t, rec)
 			e.sender.failures = c.failures
-			var err error
-			for range c.failures + 1 {
-				err = e.svc.Deliver(context.Background(), rec.Key)
-				if errors.Is(err, delivery.ErrDeadLettered) {
-					break
+			if c.prior == 0 {
+				if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+					t.Fatal(err)
 				}
 			}
-			if !errors.Is(err, c.wantErr) || (c.wantErr == nil && err != nil) {
-				t.Errorf("last Deliver: got %v, want %v", err, c.wantErr)
-			}
+			e.advance(12 * time.Hour)
+			e.redrive(t)
 			got := e.store.record(rec.Key)
 			if got.Status != c.status || got.Attempts != c.attempts || len(e.sender.sent) != c.sentCount {
 				t.Errorf("got status %q attempts %d sent %d, want %q %d %d", got.Status, got.Attempts, len(e.sender.sent), c.status, c.attempts, c.sentCount)
@@ -455,6 +537,141 @@ func TestAttemptsCountAcrossDeliveries(t *testing.T) {
 		})
 	}
 }
+
+// TestStreamLeavesWaitingMailToRedrive: a stream redelivery of a record already waiting
+// for its retry sends nothing, so the mail goes once, from the re-drive.
+func TestStreamLeavesWaitingMailToRedrive(t *testing.T) {
+	rec := notice("link")
+	rec.Attempts, rec.Due = 1, now0.Add(time.Minute)
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil || e.sender.calls != 0 {
+		t.Fatalf("Deliver: got %v and %d sends, want nil and none", err, e.sender.calls)
+	}
+}
+
+// TestUnwrittenRetryAsksStreamRetry: when the retry cannot be written the stream must
+// not move on, or the mail would be lost.
+func TestUnwrittenRetryAsksStreamRetry(t *testing.T) {
+	rec := notice("link")
+	e := newEnv(t, rec)
+	e.sender.throttles, e.store.failWrites = 1, true
+	if err := e.svc.Deliver(context.Background(), rec.Key); !errors.Is(err, errStore) {
+		t.Fatalf("Deliver: got %v, want the store's error", err)
+	}
+	if got := e.store.record(rec.Key); got.Status != outbox.StatusPending || !got.Due.IsZero() {
+		t.Errorf("record: got %+v", got)
+	}
+}
+
+// TestConcurrentRedrivesSendOnce: overlapping re-drives claim each due mail once.
+func TestConcurrentRedrivesSendOnce(t *testing.T) {
+	var recs []outbox.Record
+	for i := range 60 {
+		r := notice("link")
+		r.Key, r.To, r.Due = fmt.Sprintf("notify#acme#C%03d#F-%d", i, i), fmt.Sprintf("c%d@example.fr", i), now0.Add(-time.Duration(i)*time.Second)
+		recs = append(recs, r)
+	}
+	e := newEnv(t, recs...)
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.svc.Redrive(context.Background()); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]int{}
+	for _, m := range e.sender.sent {
+		seen[m.to]++
+	}
+	if len(e.sender.sent) != 60 || len(seen) != 60 {
+		t.Errorf("got %d sends to %d recipients, want 60 and 60", len(e.sender.sent), len(seen))
+	}
+	for _, r := range recs {
+		if got := e.store.record(r.Key); got.Status != outbox.StatusSent {
+			t.Errorf("%s: status %q", r.Key, got.Status)
+		}
+	}
+}
+
+// fakePacer counts sends per second as the store's conditional counter does.
+type fakePacer struct {
+	mu     sync.Mutex
+	counts map[int64]int
+}
+
+func (p *fakePacer) TakeSend(_ context.Context, second time.Time, limit int) (bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.counts[second.Unix()] >= limit {
+		return false, nil
+	}
+	p.counts[second.Unix()]++
+	return true, nil
+}
+
+// wallClock is a fake wall clock that only sleeping moves.
+type wallClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *wallClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *wallClock) Sleep(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// TestPacing: sends stay within the rate in every second of the wall clock, waiting for
+// the next second rather than sending more; a stream delivery that finds no slot within
+// its short wait leaves the mail to the re-drive without counting an attempt.
+func TestPacing(t *testing.T) {
+	var recs []outbox.Record
+	for i := range 20 {
+		r := notice("link")
+		r.Key, r.To, r.Due = fmt.Sprintf("notify#acme#C%03d#F-%d", i, i), fmt.Sprintf("c%d@example.fr", i), now0
+		recs = append(recs, r)
+	}
+	e := newEnv(t, recs...)
+	pacer, clock := &fakePacer{counts: map[int64]int{}}, &wallClock{now: now0}
+	e.svc.Pacer, e.svc.Rate, e.svc.Clock, e.svc.Sleep = pacer, 3, clock.Now, clock.Sleep
+	e.redrive(t)
+	if len(e.sender.sent) != 20 {
+		t.Fatalf("sent %d, want 20", len(e.sender.sent))
+	}
+	for sec, n := range pacer.counts {
+		if n > 3 {
+			t.Errorf("second %d: %d sends, want at most 3", sec, n)
+		}
+	}
+	if took := clock.Now().Sub(now0); took < 6*time.Second {
+		t.Errorf("20 sends at 3/s took %v of the wall clock, want at least 6 s", took)
+	}
+
+	// The current second used up for long: the stream gives up after its short wait.
+	rec := notice("link")
+	e = newEnv(t, rec)
+	e.svc.Pacer, e.svc.Rate, e.svc.Clock, e.svc.Sleep = refusingPacer{}, 3, clock.Now, clock.Sleep
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.store.record(rec.Key); e.sender.calls != 0 || got.Attempts != 0 || got.Status != outbox.StatusPending || !got.Due.Equal(now0.Add(outbox.ThrottleDelay)) {
+		t.Errorf("no slot: got %d sends, record %+v; want none, pending, 0 attempts, due in a minute", e.sender.calls, got)
+	}
+}
+
+type refusingPacer struct{}
+
+func (refusingPacer) TakeSend(context.Context, time.Time, int) (bool, error) { return false, nil }
 
 func TestNoticeAttachment(t *testing.T) {
 	rec := notice("attachment")
@@ -509,12 +726,11 @@ func TestNoticeWithoutArchivedPDF(t *testing.T) {
 	rec := notice("attachment")
 	rec.Data["archiveKey"] = "documents/acme/C001/missing.pdf"
 	e := newEnv(t, rec)
-	err := e.svc.Deliver(context.Background(), rec.Key)
-	if err == nil {
-		t.Fatal("Deliver: got nil, want the archive error")
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatalf("Deliver: got %v, want the failure recorded", err)
 	}
-	if got := e.store.record(rec.Key); got.Attempts != 1 || got.Status != outbox.StatusPending {
-		t.Errorf("record: got attempts %d status %q, want 1 pending", got.Attempts, got.Status)
+	if got := e.store.record(rec.Key); got.Attempts != 1 || got.Status != outbox.StatusPending || !strings.Contains(got.LastError, "missing.pdf") {
+		t.Errorf("record: got attempts %d status %q error %q, want 1 pending with the archive error", got.Attempts, got.Status, got.LastError)
 	}
 	if e.sender.calls != 0 {
 		t.Errorf("sends: got %d, want 0", e.sender.calls)
@@ -553,12 +769,11 @@ func TestRetryKeepsMessageID(t *testing.T) {
 	rec := notice("link")
 	e := newEnv(t, rec)
 	e.sender.failures = 1
-	if err := e.svc.Deliver(context.Background(), rec.Key); err == nil {
-		t.Fatal("first Deliver: got nil, want the send error")
-	}
 	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
-		t.Fatalf("second Deliver: %v", err)
+		t.Fatalf("Deliver: %v", err)
 	}
+	e.advance(outbox.RetryDelays[0])
+	e.redrive(t)
 	if len(e.sender.tried) != 2 {
 		t.Fatalf("got %d messages handed to the sender, want 2", len(e.sender.tried))
 	}
@@ -631,14 +846,14 @@ func TestRecoveryWithoutToken(t *testing.T) {
 	rec := recoveryRecord("fr")
 	rec.Secret = ""
 	e := newEnv(t, rec)
-	if err := e.svc.Deliver(context.Background(), rec.Key); err == nil {
-		t.Fatal("Deliver: got nil, want an error")
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatalf("Deliver: %v", err)
 	}
 	if e.sender.calls != 0 {
 		t.Errorf("sends: got %d, want 0", e.sender.calls)
 	}
-	if got := e.store.record(rec.Key); got.Attempts != 1 {
-		t.Errorf("attempts: got %d, want 1", got.Attempts)
+	if got := e.store.record(rec.Key); got.Attempts != 1 || !strings.Contains(got.LastError, "no token") {
+		t.Errorf("attempts: got %d (%q), want 1 naming the missing token", got.Attempts, got.LastError)
 	}
 }
 
@@ -684,10 +899,63 @@ func TestPasswordChangedBadTime(t *testing.T) {
 		Status: outbox.StatusPending, CreatedAt: now0, Data: map[string]string{"identifier": "x", "at": "yesterday"},
 	}
 	e := newEnv(t, rec)
-	if err := e.svc.Deliver(context.Background(), rec.Key); err == nil {
-		t.Fatal("Deliver: got nil, want an error")
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatalf("Deliver: %v", err)
 	}
-	if e.sender.calls != 0 {
-		t.Errorf("sends: got %d, want 0", e.sender.calls)
+	if got := e.store.record(rec.Key); e.sender.calls != 0 || got.Attempts != 1 || !strings.Contains(got.LastError, "yesterday") {
+		t.Errorf("got %d sends, attempts %d (%q); want none, 1 naming the time", e.sender.calls, got.Attempts, got.LastError)
+	}
+}
+
+// TestDeadMailMetric: a dead mail's log line is an embedded-metric record CloudWatch
+// counts as DeadMails, which the dead-mails alarm watches.
+func TestDeadMailMetric(t *testing.T) {
+	rec := notice("link")
+	rec.Attempts, rec.Due = outbox.MaxAttempts-1, now0
+	e := newEnv(t, rec)
+	var logs bytes.Buffer
+	e.svc.Log, e.svc.MetricsNamespace = slog.New(slog.NewJSONHandler(&logs, nil)), "efacture/outbox"
+	e.sender.failures = 1
+	e.redrive(t)
+	var line struct {
+		Msg  string
+		AWS  struct{ CloudWatchMetrics []struct{ Namespace string } } `json:"_aws"`
+		Dead int                                                      `json:"DeadMails"`
+	}
+	for _, l := range bytes.Split(bytes.TrimSpace(logs.Bytes()), []byte("\n")) {
+		if err := json.Unmarshal(l, &line); err == nil && line.Msg == "mail dead" {
+			break
+		}
+	}
+	if line.Msg != "mail dead" || line.Dead != 1 || len(line.AWS.CloudWatchMetrics) != 1 || line.AWS.CloudWatchMetrics[0].Namespace != "efacture/outbox" {
+		t.Errorf("dead mail log: got %+v in\n%s", line, logs.String())
+	}
+}
+
+// TestRedriveStopsWhenSESRefuses: once SES refuses, a re-drive claims nothing more, so
+// a throttled SES is not sent one refused call per due mail; the next run sends them.
+func TestRedriveStopsWhenSESRefuses(t *testing.T) {
+	var recs []outbox.Record
+	for i := range 30 {
+		r := notice("link")
+		r.Key, r.To, r.Due = fmt.Sprintf("notify#acme#C%03d#F-%d", i, i), fmt.Sprintf("c%d@example.fr", i), now0
+		recs = append(recs, r)
+	}
+	e := newEnv(t, recs...)
+	e.svc.Workers = 1
+	e.sender.throttles = 1
+	e.redrive(t)
+	if e.sender.calls != 1 || e.store.claims != 1 {
+		t.Fatalf("throttled run: %d sends, %d claims; want 1 and 1", e.sender.calls, e.store.claims)
+	}
+	e.advance(outbox.ThrottleDelay)
+	e.redrive(t)
+	if len(e.sender.sent) != 30 {
+		t.Errorf("next run: %d sent, want 30", len(e.sender.sent))
+	}
+	for _, r := range recs {
+		if got := e.store.record(r.Key); got.Status != outbox.StatusSent || got.Attempts != 0 {
+			t.Errorf("%s: %q after %d attempts, want sent without one", r.Key, got.Status, got.Attempts)
+		}
 	}
 }

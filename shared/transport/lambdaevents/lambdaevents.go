@@ -83,8 +83,9 @@ type Deliverer interface {
 	Deliver(ctx context.Context, id string) error
 }
 
-// Mailer handles the outbox stream. It stops at the first failure and reports it, so
-// the shard retries from there in order.
+// Mailer handles the outbox stream. A mail that fails is rescheduled on its record, so
+// a failure here is the store failing: it stops there and reports it, so the shard
+// retries from there in order.
 func Mailer(svc Deliverer) StreamHandler {
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		var resp events.DynamoDBEventResponse
@@ -184,6 +185,16 @@ type Runner interface {
 // hour it runs at.
 func Digest(svc Runner) ScheduleHandler {
 	return func(ctx context.Context, _ json.RawMessage) error { return svc.Run(ctx) }
+}
+
+// Redriver sends the mails whose retry is due (package delivery).
+type Redriver interface {
+	Redrive(ctx context.Context) error
+}
+
+// MailRedrive handles the re-drive schedule; the event's content does not matter.
+func MailRedrive(svc Redriver) ScheduleHandler {
+	return func(ctx context.Context, _ json.RawMessage) error { return svc.Redrive(ctx) }
 }
 
 // MailStatuses records what an SES event says of a customer's mail (package mailevents).
