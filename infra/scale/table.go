@@ -34,7 +34,7 @@ func (r *result) table() [][]string {
 	add("rejected", func(p *phase) string { return fmt.Sprintf("%d", p.rejected) })
 	add("wall time", func(p *phase) string { return fmt.Sprintf("%.1f s", p.wall.Seconds()) })
 	add("throughput", func(p *phase) string {
-		if p.wall <= 0 {
+		if p.wall <= 0 || p.incomplete != "" {
 			return "-"
 		}
 		return fmt.Sprintf("%.1f %ss/s", float64(p.done)/p.wall.Seconds(), p.unit)
