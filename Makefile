@@ -17,6 +17,7 @@ help:
 	@echo "make bench  the benchmarks against a private moto, rewriting docs/BENCHMARKS.md (not in make test)"
 	@echo "make soak   1,000 documents through the local portal under faults, one summary line (≤ 10 min)"
 	@echo "make load   concurrent sessions against the local portal, a table per route, no 5xx (≤ 2 min)"
+	@echo "make scale  a referential and documents through the local portal, calls and memory per row and document (docs/SCALE.md)"
 	@echo "make deploy sam build && sam deploy, then the frontend upload"
 	@echo "make web    the frontend, built into web/dist"
 	@echo "make test-web  the frontend's unit and browser tests (Chromium)"
@@ -71,6 +72,13 @@ soak: deps
 .PHONY: load
 load: deps
 	$(GO) run ./infra/load $(LOADFLAGS)
+
+# scale applies a 100,000-row referential twice, then files 2,000 documents through the
+# local portal, and prints the AWS calls, time and memory of each phase (docs/SCALE.md);
+# SCALEFLAGS passes flags, e.g. SCALEFLAGS="-rows 1000 -markdown".
+.PHONY: scale
+scale: deps
+	$(GO) run ./infra/scale $(SCALEFLAGS)
 
 # run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run

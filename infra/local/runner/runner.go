@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/efacture/efacture/infra/local/eventsource"
 	"github.com/efacture/efacture/infra/local/localaws"
@@ -79,6 +80,10 @@ type Options struct {
 	// Wrap, when set, wraps every function's handler: tests inject faults
 	// or watch invocations with it.
 	Wrap func(functionID string, next Handler) Handler
+	// ClientConfig, when set, adjusts a copy of the AWS configurations the
+	// functions' clients are built from (not the runner's own nor the
+	// Env's): a benchmark installs a call recorder with it.
+	ClientConfig func(cfg *aws.Config)
 	// Log receives the runner's own events (invocations, failures); nil
 	// discards them.
 	Log *slog.Logger
@@ -195,6 +200,15 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 		return err
 	}
 	r.clients = app.NewClients(r.AWS.Config, r.AWS.SESConfig)
+	fnClients := r.clients
+	if r.opts.ClientConfig != nil {
+		cfg, sesCfg := r.AWS.Config.Copy(), r.AWS.SESConfig.Copy()
+		// Cloned so that appending middleware never writes into the Env's array.
+		cfg.APIOptions, sesCfg.APIOptions = slices.Clone(cfg.APIOptions), slices.Clone(sesCfg.APIOptions)
+		r.opts.ClientConfig(&cfg)
+		r.opts.ClientConfig(&sesCfg)
+		fnClients = app.NewClients(cfg, sesCfg)
+	}
 	r.functions = map[string]*function{}
 	for _, id := range slices.Sorted(maps.Keys(defs)) {
 		def := defs[id]
@@ -210,7 +224,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 		if r.opts.Configure != nil {
 			r.opts.Configure(id, &o)
 		}
-		h, err := r.opts.Functions[id].New(env, r.clients, o)
+		h, err := r.opts.Functions[id].New(env, fnClients, o)
 		if err == nil {
 			err = checkHandler(h)
 		}
