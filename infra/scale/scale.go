@@ -44,7 +44,8 @@ const space = "scale"
 type phase struct {
 	name, unit string
 	units      int // rows in the file, or documents dropped
-	done       int // rows the report counts as applied, or documents filed
+	done       int // rows the report counts as applied or unchanged, or documents filed
+	unchanged  int // rows the report counts as unchanged (skipped by their stored hash)
 	rejected   int
 	report     map[string]any // the referential's report, as written
 	wall       time.Duration  // drop to report, or first drop to an empty inbox
@@ -318,7 +319,7 @@ func (s *scale) referential(ctx context.Context, name, key string, body []byte) 
 	} else {
 		s.finishNow(p)
 	}
-	s.logf("%s: %d of %d applied in %v, %d calls", p.name, p.done, p.units, p.wall.Round(time.Millisecond), p.sent)
+	s.logf("%s: %d of %d done (%d unchanged) in %v, %d calls", p.name, p.done, p.units, p.unchanged, p.wall.Round(time.Millisecond), p.sent)
 	return p, nil
 }
 
@@ -356,7 +357,8 @@ func (s *scale) readReport(ctx context.Context, key string, p *phase) error {
 		f, _ := p.report[k].(float64)
 		return int(f)
 	}
-	p.done, p.rejected = num("applied"), num("rejected")
+	p.unchanged, p.rejected = num("unchanged"), num("rejected")
+	p.done = num("applied") + p.unchanged
 	return nil
 }
 

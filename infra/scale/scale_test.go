@@ -17,7 +17,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 }
 
 // TestSmall runs the measurement at a tiny size and checks that its counts add up: every
-// row applied twice, every document filed, mails for the attachment customers, and calls
+// row applied, then every row found unchanged, every document filed, mails for the attachment customers, and calls
 // counted and named by operation.
 func TestSmall(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -50,6 +50,9 @@ func TestSmall(t *testing.T) {
 		}
 	}
 	ref, docs := res.phases[0], res.phases[2]
+	if again := res.phases[1]; ref.unchanged != 0 || again.unchanged != again.units {
+		t.Errorf("referential: %d unchanged the first time, %d of %d the second, want 0 and all", ref.unchanged, again.unchanged, again.units)
+	}
 	if ref.calls["GetObject"] == 0 {
 		t.Errorf("referential: no GetObject counted: %v", ref.calls)
 	}

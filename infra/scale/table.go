@@ -25,12 +25,13 @@ func (r *result) table() [][]string {
 		rows = append(rows, row)
 	}
 	add("units", func(p *phase) string { return fmt.Sprintf("%d %ss", p.units, p.unit) })
-	add("done (applied or filed)", func(p *phase) string {
+	add("done (applied, unchanged or filed)", func(p *phase) string {
 		if p.incomplete != "" {
 			return "incomplete: " + p.incomplete
 		}
 		return fmt.Sprintf("%d", p.done)
 	})
+	add("unchanged (skipped by hash)", func(p *phase) string { return fmt.Sprintf("%d", p.unchanged) })
 	add("rejected", func(p *phase) string { return fmt.Sprintf("%d", p.rejected) })
 	add("wall time", func(p *phase) string { return fmt.Sprintf("%.1f s", p.wall.Seconds()) })
 	add("throughput", func(p *phase) string {
