@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -71,7 +70,7 @@ func (l *load) logf(format string, a ...any) {
 // run starts the portal, seeds it through the real paths, then runs the sessions.
 func run(ctx context.Context, cfg config) (*load, error) {
 	l := &load{cfg: cfg, t0: time.Now(), stats: map[string]*routeStats{}}
-	if err := useMotoFix(); err != nil {
+	if err := localaws.UseMotoFix(); err != nil {
 		return nil, err
 	}
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
@@ -109,23 +108,6 @@ func run(ctx context.Context, cfg config) (*load, error) {
 	wg.Wait()
 	l.elapsed = time.Since(l.t0)
 	return l, nil
-}
-
-// useMotoFix puts infra/soak/motofix on the PYTHONPATH of the moto_server started next
-// (an emulator workaround, docs/SECURITY.md).
-func useMotoFix() error {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(root, "infra", "soak", "motofix")
-	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
-		return err
-	}
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		dir += string(os.PathListSeparator) + old
-	}
-	return os.Setenv("PYTHONPATH", dir)
 }
 
 const loadSpace = "acme"

@@ -99,7 +99,7 @@ func run(ctx context.Context, cfg config) (*result, error) {
 	}
 	s := &scale{cfg: cfg, t0: time.Now(), inv: map[string]invocations{},
 		res: &result{rows: cfg.rows, documents: cfg.documents, timeouts: map[string]time.Duration{}}}
-	if err := useMotoFix(); err != nil {
+	if err := localaws.UseMotoFix(); err != nil {
 		return nil, err
 	}
 	// The stack's prefix is chosen here so that the recorder knows the tables' names
@@ -167,23 +167,6 @@ func run(ctx context.Context, cfg config) (*result, error) {
 		}
 	}
 	return s.res, nil
-}
-
-// useMotoFix puts infra/soak/motofix on the PYTHONPATH of the moto_server started next,
-// as the soak does (an emulator workaround, docs/SECURITY.md).
-func useMotoFix() error {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(root, "infra", "soak", "motofix")
-	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
-		return err
-	}
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		dir += string(os.PathListSeparator) + old
-	}
-	return os.Setenv("PYTHONPATH", dir)
 }
 
 // setUp applies the space.

@@ -100,7 +100,7 @@ var base = time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 
 func startPortal() (*portal, error) {
 	p := &portal{clock: &clock{start: time.Now()}, hashes: &hashCounts{}, logs: &syncBuffer{}}
-	if err := useMotoFix(); err != nil {
+	if err := localaws.UseMotoFix(); err != nil {
 		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -126,24 +126,6 @@ func startPortal() (*portal, error) {
 		return nil, err
 	}
 	return p, nil
-}
-
-// useMotoFix puts infra/soak/motofix on the PYTHONPATH of the moto_server started next:
-// transactions cost moto the same whatever the tables' size, as they cost DynamoDB, so
-// the timings compare the portal's paths, not moto's table copies (docs/SECURITY.md).
-func useMotoFix() error {
-	root, err := localaws.RepoRoot()
-	if err != nil {
-		return err
-	}
-	dir := filepath.Join(root, "infra", "soak", "motofix")
-	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
-		return err
-	}
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		dir += string(os.PathListSeparator) + old
-	}
-	return os.Setenv("PYTHONPATH", dir)
 }
 
 // clock is the functions' time: base plus the time elapsed since start, plus whatever a

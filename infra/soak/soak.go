@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"maps"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -153,7 +152,7 @@ func run(ctx context.Context, cfg config) (report, error) {
 	defer cancel()
 	s := &soak{cfg: cfg, clock: &clock{}, t0: time.Now(), rng: rand.New(rand.NewPCG(cfg.seed, 7))}
 	s.clock.set(base)
-	if err := useMotoFix(); err != nil {
+	if err := localaws.UseMotoFix(); err != nil {
 		return report{}, err
 	}
 	var err error
@@ -199,20 +198,6 @@ func run(ctx context.Context, cfg config) (report, error) {
 	countCtx, cancelCount := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancelCount()
 	return s.count(countCtx)
-}
-
-// useMotoFix puts motofix/sitecustomize.py on the PYTHONPATH the moto_server started
-// next inherits: an emulator workaround, see that file and docs/SECURITY.md.
-func useMotoFix() error {
-	dir := filepath.Join(localawsRoot(), "infra", "soak", "motofix")
-	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
-		return err
-	}
-	path := dir
-	if old := os.Getenv("PYTHONPATH"); old != "" {
-		path += string(os.PathListSeparator) + old
-	}
-	return os.Setenv("PYTHONPATH", path)
 }
 
 // setUp applies the space, shortens the ingest queue's visibility timeout so failed

@@ -247,3 +247,22 @@ func RepoRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// UseMotoFix puts infra/soak/motofix on the PYTHONPATH of the moto_server started next:
+// a patch that keeps moto's transactions cheap at any table size, for the long runs
+// (soak, load, scale, the security suite; docs/SECURITY.md). It changes this process's
+// environment.
+func UseMotoFix() error {
+	root, err := RepoRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, "infra", "soak", "motofix")
+	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
+		return err
+	}
+	if old := os.Getenv("PYTHONPATH"); old != "" {
+		dir += string(os.PathListSeparator) + old
+	}
+	return os.Setenv("PYTHONPATH", dir)
+}
