@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -378,6 +379,17 @@ func TestThrottlingAndSessions(t *testing.T) {
 		login(p.browser("192.0.2.6"), alice, pw2).want(t, http.StatusOK)
 		p.now = p.now.Add(10 * time.Minute)
 		login(b, alice, pw2).want(t, http.StatusOK)
+	})
+
+	t.Run("per client, an IPv6 /64 is one client", func(t *testing.T) {
+		// A client moving through the addresses of its /64 keeps one counter.
+		for i := 0; i < 8; i++ {
+			b := p.browser(fmt.Sprintf("[2001:db8:5:1::%x]", i+1))
+			login(b, "inconnu-v6", "Mauvais-Passe-3").wantError(t, http.StatusUnauthorized, "invalid_credentials")
+		}
+		login(p.browser("[2001:db8:5:1:ffff::9]"), alice, pw2).wantError(t, http.StatusTooManyRequests, "too_many_requests")
+		login(p.browser("[2001:db8:5:2::1]"), alice, pw2).want(t, http.StatusOK)
+		p.now = p.now.Add(10 * time.Minute)
 	})
 
 	t.Run("idle expiry", func(t *testing.T) {

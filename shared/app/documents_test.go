@@ -444,6 +444,23 @@ func TestDocumentDownload(t *testing.T) {
 	ctx := context.Background()
 	doc := f.docs["F-2026-001"]
 
+	// A cross-site navigation (a link or image on another site) carries the session
+	// cookie of a signed-in customer: it is refused before anything is written.
+	cross := httptest.NewRequest("GET", "/api/documents/"+doc.ID()+"/download", nil)
+	cross.AddCookie(&http.Cookie{Name: "__Host-efacture_session", Value: f.session["C001"]})
+	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, cross)
+	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"code":"forbidden"`) || w.Header().Get("Location") != "" {
+		t.Fatalf("cross-site download: got %d %s, want 403 forbidden", w.Code, w.Body)
+	}
+	if it := f.item(f.env.DocumentsTable, pk("acme#C001", doc.SortKey())); it["downloadedAt"] != nil {
+		t.Errorf("cross-site download: got downloadedAt %v, want none", it["downloadedAt"])
+	}
+	if entries, _, err := f.st.AuditPage(ctx, "acme#C001", "", 10); err != nil || len(entries) != 0 {
+		t.Errorf("cross-site download: got audit entries %+v (%v), want none", entries, err)
+	}
+
 	res := f.do("C001", "GET", "/api/documents/"+doc.ID()+"/download", "")
 	if res.StatusCode != http.StatusFound {
 		t.Fatalf("got %d, want 302", res.StatusCode)

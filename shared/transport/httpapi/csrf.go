@@ -46,6 +46,17 @@ func guard(portalOrigin string, log *slog.Logger, next http.Handler) http.Handle
 	})
 }
 
+// notCrossSite refuses a request the browser marks cross-site, whatever its method.
+func notCrossSite(log *slog.Logger, next http.Handler) http.Handler {
+	return handle(log, func(w http.ResponseWriter, r *http.Request) error {
+		if r.Header.Get("Sec-Fetch-Site") == "cross-site" {
+			return &fault.Error{Code: fault.CodeForbidden, Message: "cross_origin", Detail: "cross-site request"}
+		}
+		next.ServeHTTP(w, r)
+		return nil
+	})
+}
+
 func fromPortal(r *http.Request, portalOrigin string) bool {
 	site := r.Header.Get("Sec-Fetch-Site")
 	if site != "" && site != "same-origin" {

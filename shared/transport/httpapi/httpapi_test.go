@@ -85,13 +85,16 @@ func TestGuard(t *testing.T) {
 
 func TestClientIP(t *testing.T) {
 	for remote, want := range map[string]string{
-		"192.0.2.1":         "192.0.2.1",
-		"192.0.2.1:51234":   "192.0.2.1",
-		"[2001:db8::1]:443": "2001:db8::1",
-		"2001:db8::1":       "2001:db8::1",
-		"::ffff:192.0.2.7":  "192.0.2.7",
-		"":                  "unknown",
-		"garbage":           "unknown",
+		"192.0.2.1":                   "192.0.2.1",
+		"192.0.2.1:51234":             "192.0.2.1",
+		"[2001:db8::1]:443":           "2001:db8::/64",
+		"2001:db8::1":                 "2001:db8::/64",
+		"2001:db8:0:7:aaaa:bbbb::1":   "2001:db8:0:7::/64",
+		"[2001:db8:0:7:ffff::2]:1234": "2001:db8:0:7::/64",
+		"fe80::1%eth0":                "fe80::/64",
+		"::ffff:192.0.2.7":            "192.0.2.7",
+		"":                            "unknown",
+		"garbage":                     "unknown",
 	} {
 		r := httptest.NewRequest(http.MethodGet, "/", nil)
 		r.RemoteAddr = remote

@@ -48,44 +48,57 @@ const (
 	Admin
 )
 
+// Sites is which sites a route may be reached from, by the browser's Sec-Fetch-Site.
+type Sites int
+
+const (
+	// AnySite routes serve navigations from anywhere; state changes are guarded apart.
+	AnySite Sites = iota
+	// NotCrossSite routes refuse a cross-site request (403) before anything else runs,
+	// session refresh included: a GET that changes state (a download marks the document
+	// downloaded and writes the audit log) must not be triggered by another site.
+	NotCrossSite
+)
+
 // Route is one route of an API function: a net/http pattern ("METHOD /path"), who may
-// call it, and the handler built from the function's dependencies D.
+// call it, from which sites, and the handler built from the function's dependencies D.
 type Route[D any] struct {
 	Pattern string
 	Access  Access
+	Sites   Sites
 	Handler func(D) http.Handler
 }
 
 // authRoutes are the auth function's routes (ARCHITECTURE.md).
 var authRoutes = []Route[AuthDeps]{
-	{"GET /api/health", Public, health},
-	{"GET /api/spaces/{space}", Public, space},
-	{"POST /api/auth/login", Public, login},
-	{"POST /api/auth/logout", Public, logout},
-	{"POST /api/auth/recovery", Public, recovery},
-	{"POST /api/auth/recovery/inspect", Public, inspect},
-	{"POST /api/auth/recovery/complete", Public, complete},
-	{"GET /api/me", Session, me},
-	{"PUT /api/me/preferences", Session, preferences},
-	{"POST /api/me/password", Session, changePassword},
+	{"GET /api/health", Public, AnySite, health},
+	{"GET /api/spaces/{space}", Public, AnySite, space},
+	{"POST /api/auth/login", Public, AnySite, login},
+	{"POST /api/auth/logout", Public, AnySite, logout},
+	{"POST /api/auth/recovery", Public, AnySite, recovery},
+	{"POST /api/auth/recovery/inspect", Public, AnySite, inspect},
+	{"POST /api/auth/recovery/complete", Public, AnySite, complete},
+	{"GET /api/me", Session, AnySite, me},
+	{"PUT /api/me/preferences", Session, AnySite, preferences},
+	{"POST /api/me/password", Session, AnySite, changePassword},
 }
 
 // adminRoutes are the admin function's routes.
 var adminRoutes = []Route[AdminDeps]{
-	{"GET /api/admin/users", Admin, users},
-	{"POST /api/admin/users", Admin, createUser},
-	{"PATCH /api/admin/users/{identifier}", Admin, updateUser},
-	{"GET /api/admin/audit", Admin, auditLog},
+	{"GET /api/admin/users", Admin, AnySite, users},
+	{"POST /api/admin/users", Admin, AnySite, createUser},
+	{"PATCH /api/admin/users/{identifier}", Admin, AnySite, updateUser},
+	{"GET /api/admin/audit", Admin, AnySite, auditLog},
 }
 
 // documentsRoutes are the documents function's routes: every one needs a session but
 // the no-login links (PRODUCT.md §5).
 var documentsRoutes = []Route[DocumentsDeps]{
-	{"GET /api/documents", Session, listDocuments},
-	{"GET /api/documents/{id}/download", Session, downloadDocument},
-	{"POST /api/exports", Session, requestExport},
-	{"GET /api/exports/{id}", Session, exportStatus},
-	{"GET /api/links/{token}", Public, followLink},
+	{"GET /api/documents", Session, AnySite, listDocuments},
+	{"GET /api/documents/{id}/download", Session, NotCrossSite, downloadDocument},
+	{"POST /api/exports", Session, AnySite, requestExport},
+	{"GET /api/exports/{id}", Session, AnySite, exportStatus},
+	{"GET /api/links/{token}", Public, AnySite, followLink},
 }
 
 // The patterns each API function serves, derived from its table; template.yaml must
@@ -131,6 +144,9 @@ func newMux[D any](routes []Route[D], d D, s *Sessions, log *slog.Logger) *http.
 			h = s.Require(h)
 		case Admin:
 			h = s.RequireAdmin(h)
+		}
+		if r.Sites == NotCrossSite {
+			h = notCrossSite(log, h)
 		}
 		mux.Handle(r.Pattern, h)
 	}

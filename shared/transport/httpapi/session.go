@@ -127,15 +127,22 @@ func clearSessionCookie(w http.ResponseWriter) {
 	})
 }
 
-// clientIP is the client address rate limits count by: API Gateway's source IP, which
-// the apigw adapter puts in RemoteAddr.
+// clientIP is the client key per-client limits count by (PRODUCT.md §6): API Gateway's
+// source address, which the apigw adapter puts in RemoteAddr; an IPv4 address as it is,
+// an IPv6 address by its /64, the block one subscriber gets, so a client cannot take a
+// fresh counter from each of its 2^64 addresses.
 func clientIP(r *http.Request) string {
 	host := r.RemoteAddr
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	if ip, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return ip.Unmap().String()
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err != nil {
+		return "unknown"
 	}
-	return "unknown"
+	ip = ip.Unmap().WithZone("")
+	if ip.Is4() {
+		return ip.String()
+	}
+	return netip.PrefixFrom(ip, 64).Masked().String()
 }
