@@ -14,9 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/aws/objects"
 )
 
@@ -25,21 +23,8 @@ import (
 func TestExportUpload(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	moto, err := localaws.StartMoto(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { moto.Stop() })
-	cfg, err := localaws.Config(ctx, moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := localaws.NewS3(cfg)
 	const bucket = "exports-test"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
-		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(cfg.Region)}}); err != nil {
-		t.Fatal(err)
-	}
+	client := motoBucket(ctx, t, bucket)
 	a := objects.NewExportArchive(client, bucket, objects.NewPresigner(client, bucket))
 
 	for name, size := range map[string]int{"empty": 0, "below one part": 1 << 20, "one part": objects.PartSize, "three parts": 2*objects.PartSize + 12345} {

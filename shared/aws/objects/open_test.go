@@ -10,9 +10,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
-	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/aws/objects"
 	"github.com/efacture/efacture/shared/service/ingest"
 )
@@ -22,21 +20,8 @@ import (
 func TestOpenFromOffset(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	moto, err := localaws.StartMoto(ctx, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { moto.Stop() })
-	cfg, err := localaws.Config(ctx, moto.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := localaws.NewS3(cfg)
 	const bucket, key = "inbox-test", "inbox/acme/customers/x.csv"
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket),
-		CreateBucketConfiguration: &types.CreateBucketConfiguration{LocationConstraint: types.BucketLocationConstraint(cfg.Region)}}); err != nil {
-		t.Fatal(err)
-	}
+	client := motoBucket(ctx, t, bucket)
 	body := []byte("customer_number\nC1\nC2\n")
 	if _, err := client.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body)}); err != nil {
 		t.Fatal(err)
