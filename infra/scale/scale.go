@@ -20,8 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/efacture/efacture/infra/bench"
 	"github.com/efacture/efacture/infra/local/localaws"
@@ -460,43 +458,13 @@ func (s *scale) settle(ctx context.Context) {
 	quiet := 0
 	deadline := time.Now().Add(s.cfg.phaseTimeout)
 	for ctx.Err() == nil && time.Now().Before(deadline) {
-		if s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0 {
+		if s.r.AWS.QueueDepth(ctx, s.r.AWS.Stack.QueueURL("IngestQueue")) > 0 || s.r.AWS.PendingMails(ctx, s.r.Env.OutboxTable) > 0 {
 			quiet = 0
 		} else if quiet++; quiet >= 3 {
 			return
 		}
 		sleep(ctx, 500*time.Millisecond)
 	}
-}
-
-func (s *scale) queueDepth(ctx context.Context) int {
-	url := s.r.AWS.Stack.QueueURL("IngestQueue")
-	out, err := s.r.AWS.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
-		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-	}})
-	if err != nil {
-		return 1
-	}
-	n := 0
-	for _, v := range out.Attributes {
-		k, _ := strconv.Atoi(v)
-		n += k
-	}
-	return n
-}
-
-func (s *scale) pendingMails(ctx context.Context) int {
-	out, err := s.r.AWS.DynamoDB.Scan(ctx, &dynamodb.ScanInput{
-		TableName: aws.String(s.r.Env.OutboxTable), FilterExpression: aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pending": &ddbtypes.AttributeValueMemberS{Value: "pending"}},
-		Select:                    ddbtypes.SelectCount, ConsistentRead: aws.Bool(true),
-	})
-	if err != nil || out.LastEvaluatedKey != nil {
-		return 1
-	}
-	return int(out.Count)
 }
 
 // count returns the items of table.

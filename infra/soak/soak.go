@@ -485,7 +485,7 @@ func (s *soak) wrap(id string, next runner.Handler) runner.Handler {
 func (s *soak) settle(ctx context.Context, what string) {
 	quiet := 0
 	for ctx.Err() == nil {
-		busy := s.proxy.Failing.Load() || s.queueDepth(ctx) > 0 || s.pendingMails(ctx) > 0
+		busy := s.proxy.Failing.Load() || s.r.AWS.QueueDepth(ctx, *s.queueURL.Load()) > 0 || s.r.AWS.PendingMails(ctx, s.r.Env.OutboxTable) > 0
 		if busy {
 			quiet = 0
 		} else {
@@ -498,35 +498,6 @@ func (s *soak) settle(ctx context.Context, what string) {
 		sleepCtx(ctx, 2*time.Second)
 	}
 	s.logf("%s: deadline reached before everything settled", what)
-}
-
-func (s *soak) queueDepth(ctx context.Context) int {
-	out, err := s.r.AWS.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: s.queueURL.Load(), AttributeNames: []sqstypes.QueueAttributeName{
-		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
-	}})
-	if err != nil {
-		return 1
-	}
-	n := 0
-	for _, v := range out.Attributes {
-		k, _ := strconv.Atoi(v)
-		n += k
-	}
-	return n
-}
-
-func (s *soak) pendingMails(ctx context.Context) int {
-	out, err := s.r.AWS.DynamoDB.Scan(ctx, &dynamodb.ScanInput{
-		TableName: aws.String(s.r.Env.OutboxTable), FilterExpression: aws.String("#s = :pending"),
-		ExpressionAttributeNames:  map[string]string{"#s": "status"},
-		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pending": &ddbtypes.AttributeValueMemberS{Value: "pending"}},
-		Select:                    ddbtypes.SelectCount, ConsistentRead: aws.Bool(true),
-	})
-	if err != nil || out.LastEvaluatedKey != nil {
-		return 1
-	}
-	return int(out.Count)
 }
 
 func (s *soak) put(ctx context.Context, key string, body []byte, meta map[string]string) error {

@@ -10,11 +10,16 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 )
 
 // Options configure Start. The zero value starts both emulators on free
@@ -265,4 +270,37 @@ func UseMotoFix() error {
 		dir += string(os.PathListSeparator) + old
 	}
 	return os.Setenv("PYTHONPATH", dir)
+}
+
+// QueueDepth counts a queue's messages, visible, in flight or delayed: 0 once the queue
+// has drained. An error counts as 1, so a caller waiting for 0 keeps waiting.
+func (e *Env) QueueDepth(ctx context.Context, url string) int {
+	out, err := e.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &url, AttributeNames: []sqstypes.QueueAttributeName{
+		sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+		sqstypes.QueueAttributeNameApproximateNumberOfMessagesDelayed,
+	}})
+	if err != nil {
+		return 1
+	}
+	n := 0
+	for _, v := range out.Attributes {
+		k, _ := strconv.Atoi(v)
+		n += k
+	}
+	return n
+}
+
+// PendingMails counts the outbox records still pending. A Scan: for the long local runs
+// only, whose outbox stays small. An error counts as 1, as in QueueDepth.
+func (e *Env) PendingMails(ctx context.Context, outboxTable string) int {
+	out, err := e.DynamoDB.Scan(ctx, &dynamodb.ScanInput{
+		TableName: &outboxTable, FilterExpression: aws.String("#s = :pending"),
+		ExpressionAttributeNames:  map[string]string{"#s": "status"},
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pending": &ddbtypes.AttributeValueMemberS{Value: "pending"}},
+		Select:                    ddbtypes.SelectCount, ConsistentRead: aws.Bool(true),
+	})
+	if err != nil || out.LastEvaluatedKey != nil {
+		return 1
+	}
+	return int(out.Count)
 }
