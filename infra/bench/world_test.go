@@ -35,6 +35,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // spaceID is the benchmarks' space; its defaults keep documents 24 months.
@@ -186,7 +187,6 @@ func newWorld() (*world, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
 		}
-		e.OriginVerify = "" // the benchmarks' events do not come through CloudFront
 		w.envs[id] = e
 	}
 	e := w.envs["DocumentsFunction"]
@@ -377,6 +377,8 @@ func (w *world) apiEvent(b *testing.B, method, target, routeKey, body, session s
 	r.Header.Set("Accept-Language", "fr-FR,fr;q=0.9,en;q=0.8")
 	r.Header.Set("User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	// CloudFront adds its origin secret; every API function of the stack shares it.
+	r.Header.Set(httpapi.OriginHeader, w.envs["AuthFunction"].OriginVerify)
 	if body != "" {
 		r.Header.Set("Content-Type", "application/json")
 		r.Header.Set("Origin", w.envs["AuthFunction"].PortalBaseURL)

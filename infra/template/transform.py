@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the SAM transform on template.yaml offline and reports any error.
 
-Usage: transform.py [TEMPLATE] [--output FILE]
+Usage: transform.py [TEMPLATE] [--output FILE] [--param NAME=VALUE ...]
 
 The transform needs no AWS access: managed policy names resolve through the map
 bundled with aws-sam-translator, and a stub loader stands in for IAM. Local
@@ -95,14 +95,22 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("template", nargs="?", default="template.yaml")
     parser.add_argument("--output", help="write the transformed template (JSON) here")
+    parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="a parameter value for the transform (repeatable)")
     args = parser.parse_args()
+    values = dict(PARAMETER_VALUES)
+    for p in args.param:
+        name, sep, value = p.partition("=")
+        if not sep:
+            parser.error(f"--param {p!r}: want NAME=VALUE")
+        values[name] = value
 
     # The translator derives ARNs' partition from the region; any region will do.
     os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-3")
     template = load_template(args.template)
     substitute_code_locations(template)
     try:
-        output = transform(template, dict(PARAMETER_VALUES), StubManagedPolicyLoader())
+        output = transform(template, values, StubManagedPolicyLoader())
     except InvalidDocumentException as err:
         print(f"SAM transform of {args.template} failed:", file=sys.stderr)
         for cause in err.causes:

@@ -23,12 +23,12 @@ import (
 // AuthFunction is the auth function: health, spaces, sign-in, recovery and profile.
 func AuthFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	st := store(env, c, o)
+	st := store("AuthFunction", env, c, o)
 	svc := accountsService(st, o)
 	return api(env, o, httpapi.NewAuth(httpapi.AuthDeps{
 		Store: st, Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Spaces: st,
 		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
-	})), nil
+	}))
 }
 
 // AdminFunction is the admin function: a company's users and audit log. It reads the
@@ -39,12 +39,12 @@ func AdminFunction(env Env, c Clients, o Options) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store(env, c, o)
+	st := store("AdminFunction", env, c, o)
 	svc := accountsService(st, o)
 	return api(env, o, httpapi.NewAdmin(httpapi.AdminDeps{
 		Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Cursors: key,
 		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
-	})), nil
+	}))
 }
 
 // DocumentsFunction is the documents function: listing, downloads, no-login links and
@@ -62,7 +62,7 @@ func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := store(env, c, o)
+	st := store("DocumentsFunction", env, c, o)
 	limits := ratelimit.Default()
 	if o.Limits != nil {
 		limits = *o.Limits
@@ -78,17 +78,25 @@ func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
 	return api(env, o, httpapi.NewDocuments(httpapi.DocumentsDeps{
 		Sessions: httpapi.NewSessions(accountsService(st, o), st, o.Log), PortalBaseURL: env.PortalBaseURL,
 		Documents: docs, Exports: exp, Log: o.Log, Now: o.Now,
-	})), nil
+	}))
 }
 
+// ErrNoOriginSecret is why an API function refuses to start without ORIGIN_VERIFY: it
+// would otherwise serve anyone who reaches the API directly, past CloudFront.
+var ErrNoOriginSecret = errors.New("missing environment: ORIGIN_VERIFY (the secret CloudFront sends as X-Origin-Verify); an API function does not start without it")
+
 // api turns an API function's routes into its Lambda handler, refusing requests that did
-// not come through CloudFront (httpapi.FromCloudFront).
-func api(env Env, o Options, routes http.Handler) apigw.LambdaHandler {
+// not come through CloudFront (httpapi.FromCloudFront). Without the origin secret it
+// fails, so the function's init fails and Lambda serves nothing.
+func api(env Env, o Options, routes http.Handler) (any, error) {
+	if env.OriginVerify == "" {
+		return nil, ErrNoOriginSecret
+	}
 	h := httpapi.FromCloudFront(env.OriginVerify, env.ClientIPHop, routes)
 	if o.HTTP != nil {
 		o.HTTP(h)
 	}
-	return apigw.Handler(h)
+	return apigw.Handler(h), nil
 }
 
 // accountsService is the accounts' behaviour on the DynamoDB store.

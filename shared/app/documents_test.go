@@ -37,6 +37,7 @@ import (
 	"github.com/efacture/efacture/shared/service/exports"
 	"github.com/efacture/efacture/shared/service/ingest"
 	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -112,7 +113,6 @@ func newDocsFixture(t *testing.T) *docsFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	denv.OriginVerify = "" // the requests here do not come through CloudFront
 	f := &docsFixture{pipeline: p, t: t, denv: denv, calls: &docsCalls{n: map[string]int{}},
 		session: map[string]string{}, docs: map[string]documents.Document{}}
 	clients := app.NewClients(p.aws.Config, p.aws.SESConfig)
@@ -237,6 +237,7 @@ func (f *docsFixture) doOn(h http.Handler, customer, method, target, body string
 		rd = strings.NewReader(body)
 	}
 	r := httptest.NewRequest(method, target, rd)
+	r.Header.Set(httpapi.OriginHeader, f.denv.OriginVerify) // as CloudFront adds it
 	if customer != "" {
 		r.AddCookie(&http.Cookie{Name: "__Host-efacture_session", Value: f.session[customer]})
 	}
@@ -449,6 +450,7 @@ func TestDocumentDownload(t *testing.T) {
 	cross := httptest.NewRequest("GET", "/api/documents/"+doc.ID()+"/download", nil)
 	cross.AddCookie(&http.Cookie{Name: "__Host-efacture_session", Value: f.session["C001"]})
 	cross.Header.Set("Sec-Fetch-Site", "cross-site")
+	cross.Header.Set(httpapi.OriginHeader, f.denv.OriginVerify)
 	w := httptest.NewRecorder()
 	f.h.ServeHTTP(w, cross)
 	if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"code":"forbidden"`) || w.Header().Get("Location") != "" {
@@ -545,7 +547,7 @@ func TestDocumentDownload(t *testing.T) {
 		ev := events.APIGatewayV2HTTPRequest{
 			Version: "2.0", RouteKey: "GET /api/documents/{id}/download", RawPath: "/api/documents/" + doc.ID() + "/download",
 			Cookies: []string{"__Host-efacture_session=" + f.session["C001"]},
-			Headers: map[string]string{"host": "api.example"},
+			Headers: map[string]string{"host": "api.example", "x-origin-verify": f.denv.OriginVerify},
 			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{
 				Method: "GET", Path: "/api/documents/" + doc.ID() + "/download", SourceIP: "192.0.2.1"}},
 		}

@@ -33,7 +33,7 @@ type Env struct {
 	SESConfigurationSet string
 	SigningSecretARN    string
 	// OriginVerify is the value CloudFront sends as X-Origin-Verify; API functions refuse
-	// requests without it. Empty when nothing stands in front of the API (some tests).
+	// requests without it, and refuse to start when it is empty.
 	OriginVerify string
 	// ClientIPHop is which X-Forwarded-For entry, counted from the right, is the client
 	// behind CloudFront (1: the one CloudFront appends); 0 uses the TCP source address.

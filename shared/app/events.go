@@ -28,7 +28,7 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	}
 	svc := &ingest.Service{
 		Objects: objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
-		Store:   store(env, c, o), ReadXML: o.ReadFacturX, Now: o.Now, Log: o.Log,
+		Store:   store("IngestFunction", env, c, o), ReadXML: o.ReadFacturX, Now: o.Now, Log: o.Log,
 	}
 	if env.IngestQueueURL != "" {
 		svc.Queue = queue.NewIngest(c.SQS, env.IngestQueueURL)
@@ -42,22 +42,22 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 // MailerFunction is the mailer function: it sends the outbox's new mails (outbox stream)
 // and leaves those that fail to the re-drive.
 func MailerFunction(env Env, c Clients, o Options) (any, error) {
-	return lambdaevents.Mailer(deliveryService(env, c, o)), nil
+	return lambdaevents.Mailer(deliveryService("MailerFunction", env, c, o)), nil
 }
 
 // MailRedriveFunction is the mail re-drive function: it sends the mails whose retry is
 // due (schedule, every minute).
 func MailRedriveFunction(env Env, c Clients, o Options) (any, error) {
-	return lambdaevents.MailRedrive(deliveryService(env, c, o)), nil
+	return lambdaevents.MailRedrive(deliveryService("MailRedriveFunction", env, c, o)), nil
 }
 
 // redriveWorkers is how many mails a re-drive sends at once: enough to reach 50 mails/s
 // (PRODUCT.md §10) with SES answering in 100 ms.
 const redriveWorkers = 8
 
-func deliveryService(env Env, c Clients, o Options) *delivery.Service {
+func deliveryService(function string, env Env, c Clients, o Options) *delivery.Service {
 	o = o.withDefaults(env)
-	st := store(env, c, o)
+	st := store(function, env, c, o)
 	sender := sesmail.New(c.SES, env.MailFrom, env.SESConfigurationSet)
 	svc := &delivery.Service{
 		Store:         st,
@@ -100,7 +100,7 @@ func sendRate(configured int, sender *sesmail.Sender, log *slog.Logger) int {
 // queued (ExportsQueue).
 func ExportsFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	svc := exportsService(env, c, o, store(env, c, o), objects.NewPresigner(c.S3, env.ArchiveBucket))
+	svc := exportsService(env, c, o, store("ExportsFunction", env, c, o), objects.NewPresigner(c.S3, env.ArchiveBucket))
 	if o.Exports != nil {
 		o.Exports(svc)
 	}
@@ -131,12 +131,12 @@ func PurgeFunction(env Env, c Clients, o Options) (any, error) {
 // whose digest hour it is (hourly schedule).
 func DigestFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	return lambdaevents.Digest(&digest.Service{Store: store(env, c, o), Now: o.Now, Log: o.Log}), nil
+	return lambdaevents.Digest(&digest.Service{Store: store("DigestFunction", env, c, o), Now: o.Now, Log: o.Log}), nil
 }
 
 // MailEventsFunction is the mail-events function: SES bounce and complaint events,
 // through SNS, mark the customer's mail status for ops.
 func MailEventsFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	return lambdaevents.MailEvents(&mailevents.Service{Store: store(env, c, o), Now: o.Now, Log: o.Log}, o.Log), nil
+	return lambdaevents.MailEvents(&mailevents.Service{Store: store("MailEventsFunction", env, c, o), Now: o.Now, Log: o.Log}, o.Log), nil
 }

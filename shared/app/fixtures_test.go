@@ -56,6 +56,7 @@ func TestHealth(t *testing.T) {
 	h := build[apigw.LambdaHandler](t, app.AuthFunction, p.env, p.clients, app.Options{})
 	var ev events.APIGatewayV2HTTPRequest
 	readEvent(t, "http-health.json", &ev)
+	ev.Headers["x-origin-verify"] = p.env.OriginVerify // as CloudFront adds it
 	res, err := h(context.Background(), ev)
 	if err != nil {
 		t.Fatal(err)

@@ -59,6 +59,12 @@ func (o Options) withDefaults(env Env) Options {
 	return o
 }
 
-func store(env Env, c Clients, o Options) *dynamo.Store {
-	return dynamo.New(c.DynamoDB, dynamo.Tables{Main: env.MainTable, Documents: env.DocumentsTable, Outbox: env.OutboxTable}, o.Now)
+func tables(env Env) dynamo.Tables {
+	return dynamo.Tables{Main: env.MainTable, Documents: env.DocumentsTable, Outbox: env.OutboxTable}
+}
+
+// store is the function's DynamoDB store, confined to what its role grants
+// (dynamo.Access), so a call its role would refuse fails the same way everywhere.
+func store(function string, env Env, c Clients, o Options) *dynamo.Store {
+	return dynamo.New(dynamo.Confine(function, c.DynamoDB, tables(env)), tables(env), o.Now)
 }

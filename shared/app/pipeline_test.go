@@ -49,6 +49,8 @@ func newPipeline(t testing.TB) *pipeline {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The API functions built on this env need CloudFront's origin secret, as provisioned.
+	env.OriginVerify = le.Stack.FunctionEnv("AuthFunction")["ORIGIN_VERIFY"]
 	p := &pipeline{t: t, aws: le, env: env, clients: app.NewClients(le.Config, le.SESConfig), now: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
 	opts := app.Options{Now: func() time.Time { return p.now }, ReadFacturX: facturx.ReadForIngest,
 		Ingest: func(s *ingest.Service) { p.ingest = s }, Delivery: func(s *delivery.Service) { p.mailer = s }}

@@ -289,6 +289,7 @@ func (b *browser) send(req *http.Request) apiResponse {
 func (p *portal) send(req *http.Request) apiResponse {
 	p.t.Helper()
 	p.requests++
+	req.Header.Set(httpapi.OriginHeader, p.env.OriginVerify) // as CloudFront adds it
 	ev, err := apigw.Event(req, "req-"+strconv.Itoa(p.requests), "", nil)
 	if err != nil {
 		p.t.Fatal(err)

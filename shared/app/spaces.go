@@ -29,5 +29,7 @@ func ApplySpaces(ctx context.Context, st *dynamo.Store, path string) ([]spaces.S
 	return file.Spaces, nil
 }
 
-// Store is the DynamoDB store the functions use, for commands and tests.
-func Store(env Env, c Clients, o Options) *dynamo.Store { return store(env, c, o.withDefaults(env)) }
+// Store is a DynamoDB store on every table, unconfined, for commands and tests.
+func Store(env Env, c Clients, o Options) *dynamo.Store {
+	return dynamo.New(c.DynamoDB, tables(env), o.withDefaults(env).Now)
+}

@@ -16,14 +16,12 @@ const OriginHeader = "X-Origin-Verify"
 // distribution (PRODUCT.md §9): without the secret origin header, a client could reach the API
 // directly and choose its own X-Forwarded-For. Once the header is checked, the client
 // address becomes the trusted hop of X-Forwarded-For: the hop-th entry from the right,
-// which CloudFront wrote. An empty secret disables both, for tests without CloudFront.
+// which CloudFront wrote. An empty secret refuses every request: a check that turned
+// itself off would open the API to anyone who finds its URL.
 func FromCloudFront(secret string, hop int, next http.Handler) http.Handler {
-	if secret == "" {
-		return next
-	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got := r.Header.Get(OriginHeader)
-		if subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
+		if secret == "" || subtle.ConstantTimeCompare([]byte(got), []byte(secret)) != 1 {
 			writeError(w, r, nil, fault.New(fault.CodeForbidden, "not through CloudFront"))
 			return
 		}

@@ -41,13 +41,17 @@ func TestFromCloudFront(t *testing.T) {
 			}
 		})
 	}
-	// Without a secret (no CloudFront in front) nothing is checked and X-Forwarded-For is not trusted.
-	open := FromCloudFront("", 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = r.RemoteAddr }))
-	r := httptest.NewRequest("GET", "/api/health", nil)
-	r.RemoteAddr = "192.0.2.1:1234"
-	r.Header.Set("X-Forwarded-For", "203.0.113.9")
-	open.ServeHTTP(httptest.NewRecorder(), r)
-	if seen != "192.0.2.1:1234" {
-		t.Errorf("without a secret: remote %q", seen)
+	// Without a secret the check fails closed: every request is refused, even one
+	// carrying an empty header.
+	closed := FromCloudFront("", 1, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { seen = "served" }))
+	for _, header := range []string{"", "anything"} {
+		seen = ""
+		r := httptest.NewRequest("GET", "/api/health", nil)
+		r.Header["X-Origin-Verify"] = []string{header}
+		w := httptest.NewRecorder()
+		closed.ServeHTTP(w, r)
+		if w.Code != http.StatusForbidden || seen != "" {
+			t.Errorf("without a secret, header %q: got %d %q, want 403 and nothing served", header, w.Code, seen)
+		}
 	}
 }
