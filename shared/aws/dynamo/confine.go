@@ -17,14 +17,20 @@ import (
 // before reaching DynamoDB, so local runs and tests fail where the deployed role would.
 // An unknown function may do nothing.
 func Confine(function string, db DB, tables Tables) DB {
-	return &confined{db: db, function: function, grants: Access[function], tables: tables}
+	ids := map[string]string{}
+	for name, id := range map[string]string{tables.Main: MainTable, tables.Documents: DocumentsTable, tables.Outbox: OutboxTable} {
+		if name != "" {
+			ids[name] = id
+		}
+	}
+	return &confined{db: db, function: function, grants: Access[function], ids: ids}
 }
 
 type confined struct {
 	db       DB
 	function string
 	grants   []Grant
-	tables   Tables
+	ids      map[string]string // table name → logical id
 }
 
 // access is one authorisation IAM makes: an action on a resource for some leading keys.
@@ -53,8 +59,8 @@ func (c *confined) check(reqs ...access) error {
 
 // resource maps a table name to the logical id grants use.
 func (c *confined) resource(table, index string) string {
-	id := map[string]string{c.tables.Main: MainTable, c.tables.Documents: DocumentsTable, c.tables.Outbox: OutboxTable}[table]
-	if id == "" || table == "" {
+	id, ok := c.ids[table]
+	if !ok {
 		id = "table " + table
 	}
 	if index != "" {

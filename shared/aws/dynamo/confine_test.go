@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/efacture/efacture/infra/local/localaws"
@@ -107,4 +110,26 @@ func TestConfine(t *testing.T) {
 		_, err := as("NoSuchFunction").Customer(ctx, "acme", "C1")
 		denied(t, err, "NoSuchFunction")
 	})
+}
+
+// BenchmarkConfineTransaction measures the check Confine adds to a call: a six-item
+// transaction whose last item falls outside the grants, so every item is checked and
+// nothing is sent (the inner client is never reached).
+func BenchmarkConfineTransaction(b *testing.B) {
+	tables := dynamo.Tables{Main: "main", Documents: "documents", Outbox: "outbox"}
+	db := dynamo.Confine("IngestFunction", nil, tables)
+	put := func(table, pk string) types.TransactWriteItem {
+		return types.TransactWriteItem{Put: &types.Put{TableName: aws.String(table),
+			Item: map[string]types.AttributeValue{"pk": &types.AttributeValueMemberS{Value: pk}}}}
+	}
+	in := &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		put("main", "DOCNUM#acme#C1#F-1"), put("documents", "acme#C1"), put("main", "ACCT#jane"),
+		put("main", "TOKEN#abc"), put("outbox", "activation#jane"), put("main", "SESS#abc"),
+	}}
+	ctx := context.Background()
+	for b.Loop() {
+		if _, err := db.TransactWriteItems(ctx, in); err == nil {
+			b.Fatal("got the transaction through, want it refused")
+		}
+	}
 }
