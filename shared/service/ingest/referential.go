@@ -52,8 +52,8 @@ type Job struct {
 	// Principal wrote the file (the S3 event's principal id); the job's further
 	// deliveries carry it, as ingestion checks it at each one.
 	Principal string
-	ID    string // random: tells this application's writes from an earlier one's
-	ETag  string
+	ID        string // random: tells this application's writes from an earlier one's
+	ETag      string
 	// Version grows by one at each save; a save expects the version it read.
 	Version                            int64
 	Pos                                customers.Position
