@@ -130,7 +130,9 @@ func TestResolveBillingPrincipals(t *testing.T) {
 		}
 		return "arn:aws:iam::" + Account + ":role/billing/" + name
 	}
-	tag := func(v string) iamtypes.Tag { return iamtypes.Tag{Key: aws.String(spaces.SpaceTag), Value: aws.String(v)} }
+	tag := func(v string) iamtypes.Tag {
+		return iamtypes.Tag{Key: aws.String(spaces.SpaceTag), Value: aws.String(v)}
+	}
 	good := role("acme-ok", tag("acme"))
 	untagged := role("acme-untagged")
 	other := role("acme-globex", tag("globex"))
