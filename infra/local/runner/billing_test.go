@@ -19,7 +19,9 @@ import (
 
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/documents"
+	"github.com/efacture/efacture/shared/service/ingest"
 )
 
 // TestBillingConfinedToItsSpace drops files under globex's prefix as acme's billing
@@ -28,9 +30,14 @@ import (
 // referential giving that customer another e-mail. Both are rejected forbidden_space
 // with their reports, and nothing of the portal's state changes: no customer, account,
 // document, mail or archive object. The same PDF dropped by globex's own billing is
-// filed and sends the activation mail (PRODUCT.md §3, §9).
+// filed and sends the activation mail (PRODUCT.md §3, §9). Referentials are applied a
+// row per invocation, so their chunks go back through IngestQueue carrying the principal.
 func TestBillingConfinedToItsSpace(t *testing.T) {
-	r := MustStart(t, Options{})
+	r := MustStart(t, Options{Configure: func(id string, o *app.Options) {
+		if id == "IngestFunction" {
+			o.Ingest = func(s *ingest.Service) { s.ChunkRows = 1 }
+		}
+	}})
 	ctx := context.Background()
 	if _, err := r.ApplySpaces(ctx, filepath.Join(r.root, DemoDir, "spaces.json")); err != nil {
 		t.Fatal(err)
@@ -57,12 +64,18 @@ func TestBillingConfinedToItsSpace(t *testing.T) {
 		return err == nil
 	}
 
-	// globex's billing registers the customer.
+	// globex's billing registers the customer, in two chunks.
 	const victim = "victime@hotel-des-cimes.example"
-	put(globex.S3, "inbox/globex/customers/setup.csv", []byte("customer_number,company_name,email,notification\nG-0100,Hôtel des Cimes,"+victim+",attachment\n"), nil)
+	put(globex.S3, "inbox/globex/customers/setup.csv", []byte("customer_number,company_name,email,notification\nG-0100,Hôtel des Cimes,"+victim+",attachment\nG-0101,Refuge du Col,refuge@col.example,none\n"), nil)
 	waitFor(t, time.Minute, "globex's referential", func() bool { return !exists(r.Env.InboxBucket, "inbox/globex/customers/setup.csv") })
-	if !slices.ContainsFunc(scan(t, r, r.Env.MainTable), func(s string) bool { return strings.Contains(s, victim) }) {
-		t.Fatal("globex's referential did not create its customer")
+	if reports, err := r.listKeys(ctx, r.Env.InboxBucket, "reports/globex/customers/setup.csv."); err != nil || len(reports) != 1 {
+		t.Fatalf("globex's referential: reports %q, %v", reports, err)
+	}
+	main := scan(t, r, r.Env.MainTable)
+	for _, want := range []string{victim, "refuge@col.example"} {
+		if !slices.ContainsFunc(main, func(s string) bool { return strings.Contains(s, want) }) {
+			t.Fatalf("globex's referential did not create the customer of %s", want)
+		}
 	}
 	before := state(t, r)
 
