@@ -11,8 +11,12 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/principals"
 )
 
 func main() {
@@ -27,18 +31,22 @@ func main() {
 		os.Exit(2)
 	}
 	ctx := context.Background()
-	clients, err := app.LoadClients(ctx)
+	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	clients := app.NewClients(cfg, cfg)
 	st := dynamo.New(clients.DynamoDB, dynamo.Tables{Main: *table}, nil)
-	applied, err := app.ApplySpaces(ctx, st, flag.Arg(0))
+	applied, err := app.ApplySpacesWith(ctx, st, principals.New(iam.NewFromConfig(cfg)), flag.Arg(0))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	for _, sp := range applied {
-		fmt.Printf("applied space %s (%s)\n", sp.ID, sp.Name)
+		fmt.Printf("applied space %s (%s), billing principals: %d\n", sp.ID, sp.Name, len(sp.BillingPrincipals))
+		if !sp.Confined() {
+			fmt.Fprintf(os.Stderr, "warning: space %s names no billingPrincipals: ingestion accepts its files from any principal allowed to write under inbox/%s/ (docs/SPACES.md)\n", sp.ID, sp.ID)
+		}
 	}
 }

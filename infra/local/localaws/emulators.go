@@ -55,8 +55,12 @@ func StartMoto(ctx context.Context, port int) (*Process, error) {
 	if err != nil {
 		return nil, ErrMotoMissing
 	}
+	patch, err := motoPatchPath()
+	if err != nil {
+		return nil, err
+	}
 	return start(ctx, "moto", bin, []string{"-H", "127.0.0.1", "-p", strconv.Itoa(port)}, port,
-		regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`), "/moto-api/")
+		regexp.MustCompile(`Running on (http://127\.0\.0\.1:\d+)`), "/moto-api/", patch)
 }
 
 // StartSES starts aws-ses-v2-local from emulatorsDir/node_modules on
@@ -73,6 +77,23 @@ func StartSES(ctx context.Context, port int, emulatorsDir string) (*Process, err
 	// The emulator prints http://localhost:port when bound to 127.0.0.1.
 	return start(ctx, "aws-ses-v2-local", node, []string{cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port)}, port,
 		regexp.MustCompile(`server running at http://(?:localhost|127\.0\.0\.1):(\d+)`), "/health-check")
+}
+
+// motoPatchPath is the PYTHONPATH entry of moto_server: infra/local/localaws/motopatch
+// (S3 events name their writer), before whatever PYTHONPATH already holds.
+func motoPatchPath() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(root, "infra", "local", "localaws", "motopatch")
+	if _, err := os.Stat(filepath.Join(dir, "sitecustomize.py")); err != nil {
+		return "", err
+	}
+	if old := os.Getenv("PYTHONPATH"); old != "" {
+		dir += string(os.PathListSeparator) + old
+	}
+	return "PYTHONPATH=" + dir, nil
 }
 
 // dropEnv lists variables an emulator must not inherit: with SMTP_TRANSPORT
@@ -170,7 +191,7 @@ func startOrReuse(ctx context.Context, reuse bool, port int, ids []identity, sta
 // start runs bin and waits until readyPath answers. With port 0 the URL is
 // read from the emulator's own output, so no other process can take the
 // port between choosing and binding it.
-func start(ctx context.Context, name, bin string, args []string, port int, announce *regexp.Regexp, readyPath string) (*Process, error) {
+func start(ctx context.Context, name, bin string, args []string, port int, announce *regexp.Regexp, readyPath string, env ...string) (*Process, error) {
 	if port != 0 {
 		// A busy fixed port would let another server answer our readiness
 		// probe while ours fails to bind.
@@ -186,7 +207,7 @@ func start(ctx context.Context, name, bin string, args []string, port int, annou
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = w, w
-	cmd.Env = emulatorEnv()
+	cmd.Env = append(emulatorEnv(), env...)
 	// Its own group lets Stop reach every descendant; the parent-death
 	// signal ends the emulator if the test binary dies without cleanup.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -15,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efacture/efacture/infra/local/samplepdf"
-	"github.com/efacture/efacture/shared/app"
 )
 
 // DemoDir holds the demo's spaces file and referentials, relative to the
@@ -127,8 +126,7 @@ func (r *Runner) today() time.Time {
 // already holds the demo (a reused one) is left as it is.
 func (r *Runner) seedDemo(ctx context.Context) error {
 	dir := filepath.Join(r.root, DemoDir)
-	st := app.Store(r.Env, r.clients, app.Options{Now: r.opts.Now, Log: r.functionLogger("spaces")})
-	if _, err := app.ApplySpaces(ctx, st, filepath.Join(dir, "spaces.json")); err != nil {
+	if _, err := r.ApplySpaces(ctx, filepath.Join(dir, "spaces.json")); err != nil {
 		return fmt.Errorf("demo spaces: %w", err)
 	}
 	seeded, err := r.demoSeeded(ctx)
@@ -190,13 +188,13 @@ func (r *Runner) demoSeeded(ctx context.Context) (bool, error) {
 	return len(out.Items) > 0, nil
 }
 
-// drop writes an object into the inbox bucket as billing does.
+// drop writes an object into the inbox bucket as the space's billing does.
 func (r *Runner) drop(ctx context.Context, key string, body []byte, meta map[string]string) error {
 	in := &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String(key), Body: bytes.NewReader(body), Metadata: meta}
 	if strings.HasSuffix(key, ".pdf") {
 		in.ContentType = aws.String("application/pdf")
 	}
-	if _, err := r.AWS.S3.PutObject(ctx, in); err != nil {
+	if _, err := r.billingS3(key).PutObject(ctx, in); err != nil {
 		return fmt.Errorf("drop %s: %w", key, err)
 	}
 	return nil
@@ -296,13 +294,20 @@ func (r *Runner) writeBillingSample(dir string) (BillingDrop, error) {
 }
 
 // BillingCommand is the awscli line billing would run to drop Sample, with
-// the emulator's endpoint and dummy credentials.
+// the emulator's endpoint and the credentials of acme's billing session (dummy
+// ones when acme names no billing principal).
 func (r *Runner) BillingCommand() string {
 	d := r.Sample
 	var meta []string
 	for _, k := range []string{"customer-number", "document-number", "document-type", "issue-date", "amount", "currency"} {
 		meta = append(meta, k+"="+d.Metadata[k])
 	}
-	return fmt.Sprintf("AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_DEFAULT_REGION=%s aws s3 cp %s s3://%s/%s --endpoint-url %s --metadata %s",
-		r.AWS.Stack.Region, d.File, r.Env.InboxBucket, d.Key, r.MotoURL, strings.Join(meta, ","))
+	creds := "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local"
+	if s, ok := r.Billing("acme"); ok {
+		// The credentials of acme's billing session, so the drop is acme's billing's.
+		c := s.Credentials
+		creds = fmt.Sprintf("AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s", c.AccessKeyID, c.SecretAccessKey, c.SessionToken)
+	}
+	return fmt.Sprintf("%s AWS_DEFAULT_REGION=%s aws s3 cp %s s3://%s/%s --endpoint-url %s --metadata %s",
+		creds, r.AWS.Stack.Region, d.File, r.Env.InboxBucket, d.Key, r.MotoURL, strings.Join(meta, ","))
 }

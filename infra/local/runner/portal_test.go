@@ -161,8 +161,8 @@ func TestPortal(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("awscli not found: dropping with the SDK")
-			if _, err := r.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String(r.Sample.Key),
+			t.Logf("awscli not found: dropping with the SDK, as acme's billing")
+			if _, err := r.billingS3(r.Sample.Key).PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String(r.Sample.Key),
 				Body: bytes.NewReader(body), Metadata: r.Sample.Metadata}); err != nil {
 				t.Fatal(err)
 			}

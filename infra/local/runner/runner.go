@@ -126,6 +126,7 @@ type Runner struct {
 	tmp        string
 	closeOnce  sync.Once
 	closeErr   error
+	billing    billing
 }
 
 // Start brings the portal up and returns once it serves (and, with Demo,

@@ -54,8 +54,7 @@ func TestCrashingDocumentIsRejectedUnreadable(t *testing.T) {
 		}
 	}})
 	ctx := context.Background()
-	st := app.Store(r.Env, r.clients, app.Options{Now: r.opts.Now})
-	if _, err := app.ApplySpaces(ctx, st, filepath.Join(r.root, DemoDir, "spaces.json")); err != nil {
+	if _, err := r.ApplySpaces(ctx, filepath.Join(r.root, DemoDir, "spaces.json")); err != nil {
 		t.Fatal(err)
 	}
 	// Failed batches come back after 1 s instead of the template's 360 s.
@@ -75,7 +74,7 @@ func TestCrashingDocumentIsRejectedUnreadable(t *testing.T) {
 		}
 		meta := map[string]string{"customer-number": "C9", "document-number": name, "document-type": "invoice",
 			"issue-date": today, "amount": strconv.Itoa(10*(i+1)) + ".00", "currency": "EUR"}
-		if _, err := r.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket),
+		if _, err := r.billingS3("inbox/acme/").PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket),
 			Key: aws.String("inbox/acme/documents/" + name + ".pdf"), Body: bytes.NewReader(body), Metadata: meta}); err != nil {
 			t.Fatal(err)
 		}

@@ -27,6 +27,7 @@ func jobKey(space string) map[string]types.AttributeValue { return key("REFJOB#"
 // thousand of them may weigh a few hundred kilobytes.
 type jobState struct {
 	Key       string             `json:"key"`
+	Principal string             `json:"principal,omitempty"`
 	ID        string             `json:"id"`
 	ETag      string             `json:"etag"`
 	Pos       customers.Position `json:"pos"`
@@ -56,7 +57,7 @@ func (s *Store) Job(ctx context.Context, space string) (ingest.Job, bool, error)
 	if err := json.Unmarshal([]byte(stateAttr.Value), &st); err != nil {
 		return ingest.Job{}, false, fmt.Errorf("referential job of %s: %w", space, err)
 	}
-	job := ingest.Job{Space: space, Key: st.Key, ID: st.ID, ETag: st.ETag, Pos: st.Pos, Rows: st.Rows,
+	job := ingest.Job{Space: space, Key: st.Key, Principal: st.Principal, ID: st.ID, ETag: st.ETag, Pos: st.Pos, Rows: st.Rows,
 		Applied: st.Applied, Unchanged: st.Unchanged, Rejected: st.Rejected, Done: st.Done}
 	job.Version, _ = strconv.ParseInt(versionAttr.Value, 10, 64)
 	job.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updatedAttr.Value)
@@ -74,7 +75,7 @@ func (s *Store) Job(ctx context.Context, space string) (ingest.Job, bool, error)
 
 // SaveJob writes the job if nobody saved it since its previous version.
 func (s *Store) SaveJob(ctx context.Context, job ingest.Job) error {
-	state, err := json.Marshal(jobState{Key: job.Key, ID: job.ID, ETag: job.ETag, Pos: job.Pos, Rows: job.Rows,
+	state, err := json.Marshal(jobState{Key: job.Key, Principal: job.Principal, ID: job.ID, ETag: job.ETag, Pos: job.Pos, Rows: job.Rows,
 		Applied: job.Applied, Unchanged: job.Unchanged, Rejected: job.Rejected, Done: job.Done})
 	if err != nil {
 		return err

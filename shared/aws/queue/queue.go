@@ -58,10 +58,12 @@ var _ ingest.Requeue = (*Ingest)(nil)
 func NewIngest(client Client, url string) *Ingest { return &Ingest{client: client, url: url} }
 
 // Requeue asks for an ingest invocation on key after delay (at most SQS's 15 minutes).
-func (q *Ingest) Requeue(ctx context.Context, key string, delay time.Duration) error {
+func (q *Ingest) Requeue(ctx context.Context, key, principal string, delay time.Duration) error {
 	var n events.S3Event
 	n.Records = []events.S3EventRecord{{EventSource: "efacture:requeue", EventName: "Requeue"}}
 	n.Records[0].S3.Object.Key = url.QueryEscape(key) // encoded as S3 encodes keys
+	// Only the ingest function sends here, for a file whose event it already checked.
+	n.Records[0].PrincipalID.PrincipalID = principal
 	body, err := json.Marshal(n)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ const (
 	CodeSirenMismatch    = "siren_mismatch"
 	CodeConflict         = "conflict"
 	CodeUnreadable       = "unreadable"
+	CodeForbiddenSpace   = "forbidden_space"
 )
 
 // Rejection is why billing's file was not filed, in both languages, with the fields at fault.

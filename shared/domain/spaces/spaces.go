@@ -49,6 +49,12 @@ type Space struct {
 	AttachmentThreshold   int64    `json:"attachmentThresholdBytes"`
 	Profiles              []string `json:"profiles"`
 	RevealUnknownAccounts bool     `json:"revealUnknownAccounts"`
+	// BillingPrincipals are the IAM roles (or users) allowed to drop files for the
+	// space; none keeps the space open to any principal that can write to the inbox.
+	BillingPrincipals []string `json:"billingPrincipals,omitempty"`
+	// BillingPrincipalIDs are their IAM unique ids, which S3 events carry instead of
+	// ARNs; the spaces command resolves them, the file never holds them.
+	BillingPrincipalIDs []string `json:"billingPrincipalIds,omitempty"`
 
 	loc *time.Location
 }
@@ -74,6 +80,9 @@ func Parse(r io.Reader) (File, error) {
 	seen := map[string]bool{}
 	var errs []error
 	for i := range f.Spaces {
+		if len(f.Spaces[i].BillingPrincipalIDs) > 0 {
+			errs = append(errs, fmt.Errorf("spaces[%d]: billingPrincipalIds is filled by the spaces command from billingPrincipals; leave it out", i))
+		}
 		if err := f.Spaces[i].Normalize(); err != nil {
 			errs = append(errs, fmt.Errorf("spaces[%d]: %w", i, err))
 			continue
@@ -85,6 +94,9 @@ func Parse(r io.Reader) (File, error) {
 	}
 	if len(f.Spaces) == 0 {
 		errs = append(errs, errors.New("spaces file: no space"))
+	}
+	if err := checkSharedPrincipals(f); err != nil {
+		errs = append(errs, err)
 	}
 	return f, errors.Join(errs...)
 }
@@ -162,6 +174,7 @@ func (s *Space) Normalize() error {
 			bad("profiles: empty label")
 		}
 	}
+	s.checkPrincipals(bad)
 	return errors.Join(errs...)
 }
 

@@ -145,34 +145,62 @@ type Service struct {
 // ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
 const ActivationValidity = 7 * 24 * time.Hour
 
-// Handle processes one S3 event key (URL-encoded as S3 sends it). It returns an error only
-// when the event must be retried; every bad input ends as a rejection, not an error.
-func (s *Service) Handle(ctx context.Context, eventKey string) error {
+// Handle processes one S3 event key (URL-encoded as S3 sends it) written by principal
+// (the event's userIdentity.principalId). It returns an error only when the event must be
+// retried; every bad input ends as a rejection, not an error.
+func (s *Service) Handle(ctx context.Context, eventKey, principal string) error {
+	key, space, err := s.admit(ctx, eventKey, principal)
+	if key == nil || err != nil {
+		return err
+	}
+	switch key.Kind {
+	case documents.KindDocument:
+		return s.document(ctx, space, *key)
+	case documents.KindReferential:
+		return s.referential(ctx, *key, principal)
+	}
+	return s.reject(ctx, *key, documents.Reject(documents.CodeBadValue, []string{"key"},
+		"unknown folder: documents go under inbox/%s/documents/, referentials under inbox/%s/customers/",
+		"dossier inconnu : les documents se déposent sous inbox/%s/documents/, les référentiels sous inbox/%s/customers/",
+		key.Space, key.Space))
+}
+
+// admit parses an event key and reads its space, and rejects the file when the space
+// does not exist or principal is not one of its billing principals (PRODUCT.md §9). A
+// nil key means the event is dealt with: ignored, rejected, or err to retry.
+func (s *Service) admit(ctx context.Context, eventKey, principal string) (*documents.InboxKey, spaces.Space, error) {
 	key, ok := documents.ParseInboxKey(eventKey)
 	if !ok {
 		s.Log.InfoContext(ctx, "ignored key outside inbox", "key", eventKey)
-		return nil
+		return nil, spaces.Space{}, nil
 	}
 	space, err := s.Store.Space(ctx, key.Space)
 	if errors.Is(err, fault.ErrNotFound) {
-		return s.reject(ctx, key, documents.Reject(documents.CodeUnknownSpace, []string{"key"},
+		return nil, spaces.Space{}, s.reject(ctx, key, documents.Reject(documents.CodeUnknownSpace, []string{"key"},
 			"space %q does not exist; files go under inbox/{space}/documents/ or inbox/{space}/customers/",
 			"l'espace %q n'existe pas ; les fichiers se déposent sous inbox/{espace}/documents/ ou inbox/{espace}/customers/",
 			key.Space))
 	}
 	if err != nil {
-		return err
+		return nil, spaces.Space{}, err
 	}
-	switch key.Kind {
-	case documents.KindDocument:
-		return s.document(ctx, space, key)
-	case documents.KindReferential:
-		return s.referential(ctx, key)
+	if !space.BillingAllows(principal) {
+		// Checked before the object is read: nothing of the space is looked at or changed.
+		s.Log.WarnContext(ctx, "file from a principal outside the space's billing", "key", key.Raw, "principal", principal)
+		return nil, spaces.Space{}, s.reject(ctx, key, documents.Reject(documents.CodeForbiddenSpace, []string{"principal"},
+			"this file was written by %s, which is not one of space %q's billing principals; only they may drop files under inbox/%s/",
+			"ce fichier a été déposé par %s, qui ne fait pas partie des principaux de facturation de l'espace %q ; eux seuls peuvent déposer sous inbox/%s/",
+			principalLabel(principal), key.Space, key.Space))
 	}
-	return s.reject(ctx, key, documents.Reject(documents.CodeBadValue, []string{"key"},
-		"unknown folder: documents go under inbox/%s/documents/, referentials under inbox/%s/customers/",
-		"dossier inconnu : les documents se déposent sous inbox/%s/documents/, les référentiels sous inbox/%s/customers/",
-		key.Space, key.Space))
+	return &key, space, nil
+}
+
+// principalLabel quotes an event's principal id for a report, which billing reads.
+func principalLabel(principal string) string {
+	if principal == "" {
+		return "an unknown principal"
+	}
+	return fmt.Sprintf("%q", truncate(principal, 200))
 }
 
 // UnreadableAfter is how many deliveries of a document may fail before the next one
@@ -183,10 +211,14 @@ const UnreadableAfter = 3
 // RejectUnreadable rejects the document of an S3 event key as `unreadable` without
 // reading it, for a delivery that follows UnreadableAfter failed ones. Other keys, such
 // as referentials, which are retried whole, are handled as by Handle.
-func (s *Service) RejectUnreadable(ctx context.Context, eventKey string) error {
+func (s *Service) RejectUnreadable(ctx context.Context, eventKey, principal string) error {
 	key, ok := documents.ParseInboxKey(eventKey)
 	if !ok || key.Kind != documents.KindDocument {
-		return s.Handle(ctx, eventKey)
+		return s.Handle(ctx, eventKey, principal)
+	}
+	// A file from outside the space's billing is refused as such, unread.
+	if k, _, err := s.admit(ctx, eventKey, principal); k == nil || err != nil {
+		return err
 	}
 	// Reading the PDF is what failed: reject sees only its key, and a document an
 	// earlier delivery filed is already gone from the inbox.

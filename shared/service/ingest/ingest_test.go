@@ -64,8 +64,14 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) handle(t *testing.T, event string) {
 	t.Helper()
-	if err := e.svc.Handle(context.Background(), event); err != nil {
-		t.Fatalf("Handle(%q): got error %v", event, err)
+	e.handleAs(t, event, "")
+}
+
+// handleAs handles an event whose record names principal as the object's writer.
+func (e *env) handleAs(t *testing.T, event, principal string) {
+	t.Helper()
+	if err := e.svc.Handle(context.Background(), event, principal); err != nil {
+		t.Fatalf("Handle(%q, %q): got error %v", event, principal, err)
 	}
 }
 
@@ -441,7 +447,7 @@ func TestRejections(t *testing.T) {
 		{name: "conflict", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: valid,
 			setup: func(e *env) {
 				e.objects.drop("inbox/acme/documents/F0.pdf", pdf("first"), valid)
-				if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F0.pdf"); err != nil {
+				if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F0.pdf", ""); err != nil {
 					panic(err)
 				}
 			},
@@ -890,7 +896,7 @@ func TestCrashAfterTransaction(t *testing.T) {
 	e.objects.drop("inbox/acme/documents/F1.pdf", pdf("x"), meta("C001", "F1", "2026-11-20"))
 	e.objects.failDelete = 1
 
-	if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F1.pdf"); err == nil {
+	if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F1.pdf", ""); err == nil {
 		t.Fatal("Handle: got nil, want the delete error so the event is retried")
 	}
 	if _, ok := e.objects.object("inbox/acme/documents/F1.pdf"); !ok {
@@ -919,7 +925,7 @@ func TestReadFailureIsRetried(t *testing.T) {
 	e := newEnv(t)
 	e.objects.drop("inbox/acme/documents/F1.pdf", pdf("x"), meta("C001", "F1", "2026-11-20"))
 	e.objects.failGet = 1
-	if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F1.pdf"); err == nil {
+	if err := e.svc.Handle(context.Background(), "inbox/acme/documents/F1.pdf", ""); err == nil {
 		t.Fatal("Handle: got nil, want the read error")
 	}
 	if len(e.objects.writes) != 0 {
@@ -1105,7 +1111,7 @@ func TestRejectUnreadable(t *testing.T) {
 	e := newEnv(t)
 	e.objects.drop("inbox/acme/documents/2026/F 1.pdf", pdf("x"), meta("C001", "F 1", "2026-11-20"))
 	e.objects.failGet = 1 // a read would fail the call
-	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/2026/F+1.pdf"); err != nil {
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/2026/F+1.pdf", ""); err != nil {
 		t.Fatal(err)
 	}
 	rej := e.rejection(t, "rejected/acme/documents/2026/F 1.pdf")
@@ -1120,7 +1126,7 @@ func TestRejectUnreadable(t *testing.T) {
 	}
 
 	e.objects.writes = nil
-	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/gone.pdf"); err != nil {
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/documents/gone.pdf", ""); err != nil {
 		t.Fatal(err)
 	}
 	if len(e.objects.writes) != 0 {
@@ -1129,7 +1135,7 @@ func TestRejectUnreadable(t *testing.T) {
 
 	e.objects.failGet = 0
 	e.objects.drop("inbox/acme/customers/c.csv", []byte("customer_number,email\nC009,"+email+"\n"), nil)
-	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/customers/c.csv"); err != nil {
+	if err := e.svc.RejectUnreadable(context.Background(), "inbox/acme/customers/c.csv", ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.store.Customer(context.Background(), "acme", "C009"); err != nil {

@@ -49,8 +49,11 @@ type Stream struct {
 type Job struct {
 	Space string
 	Key   string // the inbox key (decoded)
-	ID    string // random: tells this application's writes from an earlier one's
-	ETag  string
+	// Principal wrote the file (the S3 event's principal id); the job's further
+	// deliveries carry it, as ingestion checks it at each one.
+	Principal string
+	ID        string // random: tells this application's writes from an earlier one's
+	ETag      string
 	// Version grows by one at each save; a save expects the version it read.
 	Version                            int64
 	Pos                                customers.Position
@@ -71,9 +74,10 @@ type RowMark struct {
 // read: another delivery moved it on, and carries on with it.
 var ErrStale = errors.New("referential job moved on")
 
-// Requeue asks for another ingest invocation on an inbox key after delay.
+// Requeue asks for another ingest invocation on an inbox key after delay, as written by
+// principal.
 type Requeue interface {
-	Requeue(ctx context.Context, key string, delay time.Duration) error
+	Requeue(ctx context.Context, key, principal string, delay time.Duration) error
 }
 
 // Referential chunking defaults (PRODUCT.md §10).
@@ -105,7 +109,7 @@ func (s *Service) chunkEnd(ctx context.Context) time.Time {
 	return end
 }
 
-func (s *Service) referential(ctx context.Context, key documents.InboxKey) error {
+func (s *Service) referential(ctx context.Context, key documents.InboxKey, principal string) error {
 	format := key.Ext()
 	if format != customers.FormatCSV && format != customers.FormatJSONL {
 		return s.reject(ctx, key, documents.Reject(documents.CodeBadExtension, []string{"key"},
@@ -116,14 +120,14 @@ func (s *Service) referential(ctx context.Context, key documents.InboxKey) error
 		return err
 	}
 	if found && job.Key != key.Raw {
-		return s.wait(ctx, key, job)
+		return s.wait(ctx, key, principal, job)
 	}
 	if found && job.Done != "" {
 		return s.finish(ctx, key, job) // an earlier delivery stopped between save and report
 	}
 	end := s.chunkEnd(ctx)
 	if s.Queue != nil && time.Until(end) < time.Second {
-		return s.Queue.Requeue(ctx, key.Raw, 0) // the batch's other messages used the time
+		return s.Queue.Requeue(ctx, key.Raw, principal, 0) // the batch's other messages used the time
 	}
 	st, err := s.Objects.Open(ctx, key.Raw, job.Pos.Offset)
 	if errors.Is(err, ErrGone) {
@@ -144,7 +148,7 @@ func (s *Service) referential(ctx context.Context, key documents.InboxKey) error
 		if st, err = s.Objects.Open(ctx, key.Raw, 0); err != nil {
 			return err
 		}
-		job = Job{Space: key.Space, Key: key.Raw, Version: job.Version}
+		job = Job{Space: key.Space, Key: key.Raw, Principal: principal, Version: job.Version}
 	}
 	var rd *customers.Reader
 	if job.ID == "" {
@@ -164,11 +168,11 @@ func (s *Service) referential(ctx context.Context, key documents.InboxKey) error
 			return s.reject(ctx, key, documents.Reject(documents.CodeBadValue, []string{"header"},
 				"the referential cannot be read: %v", "le référentiel est illisible : %v", err))
 		}
-		job = Job{Space: key.Space, Key: key.Raw, ID: newJobID(), ETag: st.ETag, Version: job.Version + 1,
+		job = Job{Space: key.Space, Key: key.Raw, Principal: principal, ID: newJobID(), ETag: st.ETag, Version: job.Version + 1,
 			Pos: rd.Position(), UpdatedAt: s.Now().UTC()}
 		switch err := s.Store.SaveJob(ctx, job); {
 		case errors.Is(err, ErrStale):
-			return s.raced(ctx, key)
+			return s.raced(ctx, key, principal)
 		case err != nil:
 			return err
 		}
@@ -198,7 +202,7 @@ func (s *Service) referential(ctx context.Context, key documents.InboxKey) error
 		}
 		if s.Queue != nil {
 			s.Log.InfoContext(ctx, "referential chunk applied", "key", key.Raw, "line", job.Pos.Lines, "applied", job.Applied, "unchanged", job.Unchanged)
-			return s.Queue.Requeue(ctx, key.Raw, 0)
+			return s.Queue.Requeue(ctx, key.Raw, principal, 0)
 		}
 		end = s.chunkEnd(ctx) // without a queue, all chunks run here
 	}
@@ -206,24 +210,24 @@ func (s *Service) referential(ctx context.Context, key documents.InboxKey) error
 
 // raced handles a lost race to start a job: either another delivery of this file started
 // it and carries on, or another file of the space did and this one waits.
-func (s *Service) raced(ctx context.Context, key documents.InboxKey) error {
+func (s *Service) raced(ctx context.Context, key documents.InboxKey, principal string) error {
 	job, found, err := s.Store.Job(ctx, key.Space)
 	if err != nil || !found || job.Key == key.Raw {
 		return err
 	}
-	return s.wait(ctx, key, job)
+	return s.wait(ctx, key, principal, job)
 }
 
 // wait puts a referential back until the one its space is applying is done, so files
 // are applied in the order they were dropped (PRODUCT.md §10).
-func (s *Service) wait(ctx context.Context, key documents.InboxKey, current Job) error {
+func (s *Service) wait(ctx context.Context, key documents.InboxKey, principal string, current Job) error {
 	s.Log.InfoContext(ctx, "referential waits for the space's current one", "key", key.Raw, "current", current.Key)
 	if s.Queue == nil {
 		return fmt.Errorf("referential %s waits for %s", key.Raw, current.Key)
 	}
 	if s.Now().Sub(current.UpdatedAt) > StallAfter {
 		s.Log.WarnContext(ctx, "referential job stalled; waking it", "key", current.Key, "updatedAt", current.UpdatedAt)
-		if err := s.Queue.Requeue(ctx, current.Key, 0); err != nil {
+		if err := s.Queue.Requeue(ctx, current.Key, current.Principal, 0); err != nil {
 			return err
 		}
 	}
@@ -231,7 +235,7 @@ func (s *Service) wait(ctx context.Context, key documents.InboxKey, current Job)
 	if delay == 0 {
 		delay = WaitDelay
 	}
-	return s.Queue.Requeue(ctx, key.Raw, max(delay, 0))
+	return s.Queue.Requeue(ctx, key.Raw, principal, max(delay, 0))
 }
 
 // applyChunk applies rows in batches until the file ends (done) or end passes, or

@@ -14,14 +14,19 @@ import (
 
 // fakeQueue holds requeued keys until the test delivers them.
 type fakeQueue struct {
-	mu   sync.Mutex
-	keys []string
+	mu         sync.Mutex
+	keys       []string
+	principals map[string]string // the principal each key was last requeued with
 }
 
-func (q *fakeQueue) Requeue(_ context.Context, key string, _ time.Duration) error {
+func (q *fakeQueue) Requeue(_ context.Context, key, principal string, _ time.Duration) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.keys = append(q.keys, key)
+	if q.principals == nil {
+		q.principals = map[string]string{}
+	}
+	q.principals[key] = principal
 	return nil
 }
 
@@ -37,11 +42,12 @@ func (e *env) drain(t *testing.T, q *fakeQueue) int {
 		}
 		k := q.keys[0]
 		q.keys = q.keys[1:]
+		p := q.principals[k]
 		q.mu.Unlock()
 		if n > 1000 {
 			t.Fatal("queue never drained")
 		}
-		e.handle(t, k)
+		e.handleAs(t, k, p)
 	}
 }
 

@@ -26,10 +26,12 @@ type (
 
 // Ingester files one inbox object (package ingest).
 type Ingester interface {
-	Handle(ctx context.Context, key string) error
+	// Handle files the object at key, written by principal (the event's
+	// userIdentity.principalId, which ingestion checks against the space's billing).
+	Handle(ctx context.Context, key, principal string) error
 	// RejectUnreadable rejects a document whose earlier deliveries all failed,
 	// without reading it.
-	RejectUnreadable(ctx context.Context, key string) error
+	RejectUnreadable(ctx context.Context, key, principal string) error
 }
 
 // IngestFailedReceives is how many receives of an inbox message may fail before the
@@ -67,7 +69,7 @@ func Ingest(svc Ingester, log *slog.Logger) SQSHandler {
 				handle = svc.RejectUnreadable
 			}
 			for _, r := range n.Records {
-				if err := handle(ctx, r.S3.Object.Key); err != nil {
+				if err := handle(ctx, r.S3.Object.Key, r.PrincipalID.PrincipalID); err != nil {
 					log.ErrorContext(ctx, "ingestion failed; will retry", "messageId", msg.MessageId, "error", err.Error())
 					resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: msg.MessageId})
 					break

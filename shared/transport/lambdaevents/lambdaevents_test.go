@@ -2,9 +2,12 @@ package lambdaevents_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"testing"
@@ -20,17 +23,24 @@ type calls struct {
 	fail map[string]bool
 }
 
-func (c *calls) Handle(_ context.Context, key string) error {
-	c.got = append(c.got, "handle "+key)
+func (c *calls) Handle(_ context.Context, key, principal string) error {
+	c.got = append(c.got, "handle "+key+by(principal))
 	if c.fail[key] {
 		return errors.New("injected")
 	}
 	return nil
 }
 
-func (c *calls) RejectUnreadable(_ context.Context, key string) error {
-	c.got = append(c.got, "unreadable "+key)
+func (c *calls) RejectUnreadable(_ context.Context, key, principal string) error {
+	c.got = append(c.got, "unreadable "+key+by(principal))
 	return nil
+}
+
+func by(principal string) string {
+	if principal == "" {
+		return ""
+	}
+	return " by " + principal
 }
 
 func message(id, key string, receives int) events.SQSMessage {
@@ -60,5 +70,42 @@ func TestIngestRejectsAfterFailedReceives(t *testing.T) {
 	}
 	if len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "m2" {
 		t.Errorf("failures: got %+v, want m2 only", resp.BatchItemFailures)
+	}
+}
+
+// TestIngestPassesEventPrincipal hands each record's userIdentity.principalId, as S3
+// writes it and as the requeue writes it back, to the service with its key.
+func TestIngestPassesEventPrincipal(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("..", "..", "..", "events", "sqs-s3-put.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sample events.SQSEvent
+	if err := json.Unmarshal(body, &sample); err != nil {
+		t.Fatal(err)
+	}
+	var n events.S3Event
+	if err := json.Unmarshal([]byte(sample.Records[0].Body), &n); err != nil {
+		t.Fatal(err)
+	}
+	sampleKey, samplePrincipal := n.Records[0].S3.Object.Key, n.Records[0].PrincipalID.PrincipalID
+	if samplePrincipal == "" {
+		t.Fatal("the sample event carries no principal")
+	}
+	c := &calls{}
+	h := lambdaevents.Ingest(c, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	_, err = h(context.Background(), events.SQSEvent{Records: []events.SQSMessage{
+		sample.Records[0],
+		{MessageId: "m2", Body: `{"Records":[{"eventSource":"efacture:requeue","userIdentity":{"principalId":"AWS:AROAACMEBILLING000001:run"},"s3":{"object":{"key":"k2"}}}]}`},
+		{MessageId: "m3", Body: `{"Records":[{"userIdentity":{"principalId":"AWS:AIDAACMEBATCH00000001"},"s3":{"object":{"key":"k3"}}}]}`,
+			Attributes: map[string]string{"ApproximateReceiveCount": "4"}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"handle " + sampleKey + " by " + samplePrincipal, "handle k2 by AWS:AROAACMEBILLING000001:run",
+		"unreadable k3 by AWS:AIDAACMEBATCH00000001"}
+	if !reflect.DeepEqual(c.got, want) {
+		t.Errorf("got %q, want %q", c.got, want)
 	}
 }
