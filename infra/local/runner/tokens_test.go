@@ -27,9 +27,9 @@ import (
 	"github.com/efacture/efacture/shared/service/delivery"
 )
 
-// tokenInMail is every token a mail's link carries: set-password and no-login pages put
-// it in the fragment, the API path after /api/links/.
-var tokenInMail = regexp.MustCompile(`(?:token=|/api/links/)([A-Za-z0-9_-]{22})`)
+// tokenInMail is every token a mail's link carries, in the fragment of the set-password
+// or the link page.
+var tokenInMail = regexp.MustCompile(`token=([A-Za-z0-9_-]{22})`)
 
 // failingSender fails every send while on is set, as an SES outage does.
 type failingSender struct {

@@ -448,7 +448,9 @@ func (s *Service) digest(rec outbox.Record, lang mail.Lang, brand mail.Brand) (m
 	}
 	days, _ := strconv.Atoi(rec.Data["linkDays"])
 	d := mail.Digest{Lang: lang, Brand: brand, CompanyName: rec.Data["companyName"], PortalURL: s.pageURL(rec.Space, "documents"), LinkValidDays: days}
-	base := strings.TrimRight(s.PortalBaseURL, "/") + "/api/links/"
+	// The portal's link page, not the API: a click from webmail is cross-site, which the
+	// API refuses; the page reaches the API same-origin. The token stays in the fragment.
+	base := s.pageURL(rec.Space, "link") + "#token="
 	for i, it := range items {
 		token, err := s.token(rec, tokens.KindLink, i)
 		if err != nil {

@@ -968,3 +968,36 @@ func TestRedriveStopsWhenSESRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestDigestLinks: each document of a digest links to the portal's link page with the
+// token its writer derived for that position; the record holds none of them.
+func TestDigestLinks(t *testing.T) {
+	rec := outbox.Record{
+		Key: "digest#acme#C001#2026-11-26", Kind: outbox.KindDigest, Space: "acme", To: email, Language: "fr",
+		Nonce: nonce, Status: outbox.StatusPending, CreatedAt: now0.Add(-time.Minute),
+		Data: map[string]string{
+			"companyName": "Durand SARL", "customerNumber": "C001", "linkDays": "14",
+			"items": `[{"number":"F-1","type":"invoice","issueDate":"2026-11-20"},{"number":"F-2","type":"invoice","issueDate":"2026-11-21"}]`,
+		},
+	}
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	text, ok := e.only(t).find("text/plain")
+	if !ok {
+		t.Fatal("no text/plain part")
+	}
+	for i, number := range []string{"F-1", "F-2"} {
+		link := "https://portal.example/acme/link#token=" + tokenOf(rec, tokens.KindLink, i)
+		if !strings.Contains(string(text.body), link) {
+			t.Errorf("%s: no link %s in\n%s", number, link, text.body)
+		}
+	}
+	if strings.Contains(string(text.body), "/api/links/") {
+		t.Errorf("the mail links to the API, which refuses clicks from webmail:\n%s", text.body)
+	}
+	if a, b := tokenOf(rec, tokens.KindLink, 0), tokenOf(rec, tokens.KindLink, 1); a == b {
+		t.Errorf("both documents got token %q", a)
+	}
+}
