@@ -35,12 +35,11 @@ func (s *Store) OutboxRecord(ctx context.Context, k string) (outbox.Record, erro
 	return it.record(), nil
 }
 
-// MarkSent settles a pending record and takes it out of the due index. It also removes
-// the raw token that records written before tokens were derived carry as "secret". It returns outbox.ErrNotPending when another delivery settled it first.
+// MarkSent settles a pending record and takes it out of the due index. It returns outbox.ErrNotPending when another delivery settled it first.
 func (s *Store) MarkSent(ctx context.Context, k string, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.tables.Outbox, Key: outboxKey(k),
-		UpdateExpression:          aws.String("SET #s = :sent, sentAt = :at REMOVE secret, dueShard, dueAt"),
+		UpdateExpression:          aws.String("SET #s = :sent, sentAt = :at REMOVE dueShard, dueAt"),
 		ConditionExpression:       aws.String("#s = :pending"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": str(outbox.StatusSent), ":pending": str(outbox.StatusPending), ":at": str(at.UTC().Format(time.RFC3339Nano))},

@@ -55,8 +55,11 @@ func (s *Service) RequestRecovery(ctx context.Context, client, spaceID, email st
 		return wrap("recovery", err)
 	}
 	now := s.Now().UTC()
+	// The token is derived and forgotten: only its hash is stored, and the mailer derives
+	// it again from the record's key and nonce.
 	key, nonce := outbox.RecoveryKey(tokens.NewNonce()), tokens.NewNonce()
-	rec := tokens.Record{Hash: tokens.Hash(mk.Token(tokens.KindRecovery, key, nonce, 0)), Kind: tokens.KindRecovery, Space: sp.ID, Email: email, ExpiresAt: now.Add(RecoveryValidity)}
+	hash := tokens.Hash(mk.Token(tokens.KindRecovery, key, nonce, 0))
+	rec := tokens.Record{Hash: hash, Kind: tokens.KindRecovery, Space: sp.ID, Email: email, ExpiresAt: now.Add(RecoveryValidity)}
 	mail := outbox.Record{
 		Key: key, Kind: outbox.KindRecovery, Space: sp.ID, To: accts[0].Email,
 		Language: accts[0].Lang(), Nonce: nonce, Status: outbox.StatusPending, CreatedAt: now,

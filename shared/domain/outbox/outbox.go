@@ -52,7 +52,7 @@ type Record struct {
 func ActivationKey(identifierKey string) string { return "activation#" + identifierKey }
 func NotifyKey(company, number string) string   { return "notify#" + company + "#" + number }
 func DigestKey(company, date string) string     { return "digest#" + company + "#" + date }
-func RecoveryKey(nonce string) string           { return "recovery#" + nonce }
+func RecoveryKey(random string) string          { return "recovery#" + random }
 func PasswordChangedKey(identifierKey string, at time.Time) string {
 	return "pwchanged#" + identifierKey + "#" + at.UTC().Format(time.RFC3339Nano)
 }
