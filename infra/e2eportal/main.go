@@ -15,6 +15,7 @@
 //	POST /spaces       a spaces file (docs/SPACES.md), applied as ops would
 //	POST /referential  {space, file, content}: a referential dropped into the inbox, once applied its report
 //	POST /documents    {space, customer, number, type, daysAgo, copy, buyer, lines}: a sample PDF dropped into the inbox, once filed {key, sha256, size, amount, issueDate}
+//	POST /digest       {space}: the digest function run at the space's digest hour today, as the hourly schedule would
 //	GET  /mails        the captured mails, oldest first ({to, subject, text, html, at, attachments})
 package main
 
@@ -47,6 +48,7 @@ import (
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
 func main() {
@@ -123,8 +125,42 @@ func (c *control) routes() http.Handler {
 	mux.HandleFunc("POST /spaces", c.spaces)
 	mux.HandleFunc("POST /referential", c.referential)
 	mux.HandleFunc("POST /documents", c.document)
+	mux.HandleFunc("POST /digest", c.digest)
 	mux.HandleFunc("GET /mails", c.mails)
 	return mux
+}
+
+// digest runs the digest function with its clock at the space's digest hour today, so
+// the tests need not wait for it; the runner's mailer then sends the digest mails.
+func (c *control) digest(w http.ResponseWriter, req *http.Request) {
+	var in struct{ Space string }
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil || !safeName.MatchString(in.Space) {
+		fail(w, http.StatusBadRequest, fmt.Errorf("want {space}: %v", err))
+		return
+	}
+	clients := app.NewClients(c.r.AWS.Config, c.r.AWS.SESConfig)
+	sp, err := app.Store(c.r.Env, clients, app.Options{}).Space(req.Context(), in.Space)
+	if err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	today := time.Now().In(sp.Location())
+	at := time.Date(today.Year(), today.Month(), today.Day(), sp.Hour(), 0, 5, 0, sp.Location())
+	h, err := app.DigestFunction(c.r.Env, clients, app.Options{Now: func() time.Time { return at }})
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	run, ok := h.(lambdaevents.ScheduleHandler)
+	if !ok {
+		fail(w, http.StatusInternalServerError, fmt.Errorf("digest handler is %T", h))
+		return
+	}
+	if err := run(req.Context(), nil); err != nil {
+		fail(w, http.StatusBadGateway, err)
+		return
+	}
+	reply(w, map[string]any{"at": at.Format(time.RFC3339)})
 }
 
 func (c *control) spaces(w http.ResponseWriter, req *http.Request) {

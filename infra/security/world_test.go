@@ -123,7 +123,7 @@ const (
 
 var (
 	setPasswordLink = regexp.MustCompile(`/(acme|globex)/password#token=([A-Za-z0-9_-]{22})`)
-	noLoginLink     = regexp.MustCompile(`/api/links/([A-Za-z0-9_-]{22})`)
+	noLoginLink     = regexp.MustCompile(`/(?:acme|globex)/link#token=([A-Za-z0-9_-]{22})`)
 )
 
 func (w *world) build(t *testing.T) {

@@ -711,7 +711,7 @@ func (s *soak) countDigests(rep *report, archivedBy map[string]int, got map[stri
 
 var (
 	numberPattern = regexp.MustCompile(`S-C\d{3}-\d{4}`)
-	linkPattern   = regexp.MustCompile(`/api/links/[A-Za-z0-9_-]{22}`)
+	linkPattern   = regexp.MustCompile(`/[a-z0-9-]+/link#token=[A-Za-z0-9_-]{22}`)
 )
 
 // rejectionCode reads the code of a rejected document's .error.json.

@@ -1,42 +1,13 @@
 package template_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// transformed runs the SAM transform (transform.py, as make validate-template does) and
-// returns the CloudFormation template it produces.
-func transformed(t *testing.T) map[string]any {
-	t.Helper()
-	root := repoRoot(t)
-	if err := exec.Command("python3", "-c", "import samtranslator, yaml").Run(); err != nil {
-		t.Fatalf("the SAM transform needs python3 with aws-sam-translator (pip install aws-sam-translator): %v", err)
-	}
-	out := filepath.Join(t.TempDir(), "transformed.json")
-	cmd := exec.Command("python3", filepath.Join(root, "infra", "template", "transform.py"), filepath.Join(root, "template.yaml"), "--output", out)
-	cmd.Env = append(os.Environ(), "AWS_DEFAULT_REGION=eu-west-3")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("transform.py: %v\n%s", err, b)
-	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tmpl map[string]any
-	if err := json.Unmarshal(b, &tmpl); err != nil {
-		t.Fatal(err)
-	}
-	return tmpl
-}
 
 // statement is one policy statement of the transformed template and where it is.
 type statement struct {

@@ -439,11 +439,32 @@ func TestGlobalEnvironment(t *testing.T) {
 		"MAIL_FROM":             map[string]any{"Fn::Sub": "no-reply@${SenderDomain}"},
 		"SES_CONFIGURATION_SET": map[string]any{"Ref": "MailConfigurationSet"},
 		"SIGNING_SECRET_ARN":    map[string]any{"Ref": "SigningSecret"},
+		"MAIL_TOKEN_SECRET_ARN": map[string]any{"Ref": "MailTokenSecret"},
 		"LOG_LEVEL":             map[string]any{"Ref": "LogLevel"},
 		"SES_MAX_SEND_RATE":     map[string]any{"Ref": "SesMaxSendRate"},
 	}
 	if !reflect.DeepEqual(vars, want) {
 		t.Errorf("got environment %v, want %v", vars, want)
+	}
+}
+
+// TestMailTokenSecretReaders pins who may derive mailed tokens: the functions that write
+// token-bearing mails and those that send them, and no other (docs/SECURITY.md).
+func TestMailTokenSecretReaders(t *testing.T) {
+	tmpl := loadTemplate(t)
+	var got []string
+	for _, id := range functionIDs(t, tmpl) {
+		policies, _ := get(resources(tmpl)[id], "Properties", "Policies").([]any)
+		for _, p := range policies {
+			if reflect.DeepEqual(get(p, "AWSSecretsManagerGetSecretValuePolicy", "SecretArn"), map[string]any{"Ref": "MailTokenSecret"}) {
+				got = append(got, id)
+			}
+		}
+	}
+	slices.Sort(got)
+	want := []string{"AuthFunction", "DigestFunction", "IngestFunction", "MailRedriveFunction", "MailerFunction"}
+	if !slices.Equal(got, want) {
+		t.Errorf("functions reading MailTokenSecret: got %v, want %v", got, want)
 	}
 }
 

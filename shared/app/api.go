@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/efacture/efacture/shared/aws/dynamo"
@@ -15,6 +16,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/sessions"
 	"github.com/efacture/efacture/shared/domain/signing"
+	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/listing"
 	"github.com/efacture/efacture/shared/transport/apigw"
 	"github.com/efacture/efacture/shared/transport/httpapi"
@@ -25,6 +27,7 @@ func AuthFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
 	st := store("AuthFunction", env, c, o)
 	svc := accountsService(st, o)
+	svc.MailKey = lazyMailKey(env, c)
 	return api(env, o, httpapi.NewAuth(httpapi.AuthDeps{
 		Store: st, Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Spaces: st,
 		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
@@ -132,4 +135,40 @@ func signingKey(env Env, c Clients) (*signing.Key, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return secrets.SigningKey(ctx, c.Secrets, env.SigningSecretARN)
+}
+
+// mailKey reads the mail-token secret (MAIL_TOKEN_SECRET_ARN), once per cold start.
+func mailKey(env Env, c Clients) (*tokens.MailKey, error) {
+	if env.MailTokenSecretARN == "" {
+		return nil, errors.New("missing environment: MAIL_TOKEN_SECRET_ARN")
+	}
+	if c.Secrets == nil {
+		return nil, errors.New("no Secrets Manager client")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return secrets.MailKey(ctx, c.Secrets, env.MailTokenSecretARN)
+}
+
+// lazyMailKey reads the mail-token secret at its first use and keeps it; a failed read
+// is tried again at the next use. The auth function needs it for recovery requests only,
+// so sign-ins never wait for Secrets Manager.
+func lazyMailKey(env Env, c Clients) func(context.Context) (*tokens.MailKey, error) {
+	var (
+		mu  sync.Mutex
+		key *tokens.MailKey
+	)
+	return func(context.Context) (*tokens.MailKey, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if key != nil {
+			return key, nil
+		}
+		k, err := mailKey(env, c)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+		return key, nil
+	}
 }

@@ -20,7 +20,7 @@ import (
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
-var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:8080/api/links/([A-Za-z0-9_-]{22})`)
+var linkPattern = regexp.MustCompile(`http://127\.0\.0\.1:8080/acme/link#token=([A-Za-z0-9_-]{22})`)
 
 // TestDigest: three documents of a digest-mode customer wait for the space's digest hour (18:00
 // Paris), then go out in one mail with a no-login link each; a second run that hour sends
@@ -56,7 +56,7 @@ func TestDigest(t *testing.T) {
 	p.mailAll()
 	var digests []string
 	for _, m := range p.mails() {
-		if strings.Contains(m.Text, "/api/links/") {
+		if strings.Contains(m.Text, "/link#token=") {
 			digests = append(digests, m.Text)
 		}
 	}

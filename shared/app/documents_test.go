@@ -6,10 +6,12 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +19,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -676,6 +680,62 @@ func TestNoLoginLinks(t *testing.T) {
 				t.Errorf("got %d, want 410 link_expired", res.StatusCode)
 			}
 		})
+	}
+}
+
+// TestNoLoginLinkRefusesCrossSite: a link use counts against the token's hourly budget
+// and is audited, so a cross-site request (another site's link, image or script) is
+// refused before anything is read or written; the portal's link page reaches the link
+// same-origin (PRODUCT.md §6).
+func TestNoLoginLinkRefusesCrossSite(t *testing.T) {
+	f := newDocsFixture(t)
+	token := f.link("pierre.durand@example.fr", "C001", f.docs["F-2026-001"], f.now.Add(14*24*time.Hour))
+	use := func(site string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest("GET", "/api/links/"+token, nil)
+		if site != "" {
+			r.Header.Set("Sec-Fetch-Site", site)
+		}
+		w := httptest.NewRecorder()
+		f.h.ServeHTTP(w, r)
+		return w
+	}
+	if w := use("same-origin"); w.Code != http.StatusFound {
+		t.Fatalf("same-origin use: got %d %s, want 302", w.Code, w.Body)
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		for _, table := range []string{f.env.MainTable, f.env.DocumentsTable} {
+			out, err := f.aws.DynamoDB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var items []map[string]any
+			attributevalue.UnmarshalListOfMaps(out.Items, &items)
+			sort.Slice(items, func(i, j int) bool {
+				return fmt.Sprint(items[i]["pk"], items[i]["sk"]) < fmt.Sprint(items[j]["pk"], items[j]["sk"])
+			})
+			fmt.Fprintf(&b, "%s: %v\n", table, items)
+		}
+		return b.String()
+	}
+	before := snapshot()
+	if !strings.Contains(before, "RATE#link#") || !strings.Contains(before, "link_use") {
+		t.Fatalf("after one use, want the use counted and audited:\n%s", before)
+	}
+	for i := 0; i < 3; i++ {
+		w := use("cross-site")
+		if w.Code != http.StatusForbidden || !strings.Contains(w.Body.String(), `"code":"forbidden"`) || w.Header().Get("Location") != "" {
+			t.Fatalf("cross-site use: got %d %s, want 403 forbidden", w.Code, w.Body)
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Errorf("cross-site uses changed the tables:\nbefore %s\nafter  %s", before, after)
+	}
+	// Same-site (another subdomain) and direct navigations (typed, bookmarked) still work.
+	for _, site := range []string{"same-site", "none", ""} {
+		if w := use(site); w.Code != http.StatusFound {
+			t.Errorf("Sec-Fetch-Site %q: got %d, want 302", site, w.Code)
+		}
 	}
 }
 

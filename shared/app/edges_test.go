@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -189,8 +190,8 @@ func TestSESOutage(t *testing.T) {
 	}
 	key := pk("activation#deux@example.fr", "")
 	rec = p.item(p.env.OutboxTable, key)
-	if rec["status"] != "dead" || rec["attempts"] != float64(outbox.MaxAttempts) || rec["lastError"] == nil || rec["secret"] == nil {
-		t.Errorf("dead record: got %v, want dead after %d attempts with its error and its secret", rec, outbox.MaxAttempts)
+	if rec["status"] != "dead" || rec["attempts"] != float64(outbox.MaxAttempts) || rec["lastError"] == nil || rec["nonce"] == nil || rec["secret"] != nil {
+		t.Errorf("dead record: got %v, want dead after %d attempts with its error and its nonce, no token", rec, outbox.MaxAttempts)
 	}
 	if p.now.Sub(start) < 24*time.Hour {
 		t.Errorf("dead after %v, want retries over at least 24 h", p.now.Sub(start))
@@ -211,8 +212,17 @@ func TestSESOutage(t *testing.T) {
 	if err := redrive(context.Background(), nil); err != nil {
 		t.Fatal(err)
 	}
-	if got := len(p.mails()); got != 2 {
-		t.Errorf("after the ops re-drive: got %d mails, want 2", got)
+	mails := p.mails()
+	if got := len(mails); got != 2 {
+		t.Fatalf("after the ops re-drive: got %d mails, want 2", got)
+	}
+	// The re-driven mail carries the token whose hash the activation stored.
+	link := regexp.MustCompile(`/acme/password#token=([A-Za-z0-9_-]{22})`).FindStringSubmatch(mails[1].Text)
+	if link == nil {
+		t.Fatalf("re-driven mail has no set-password link:\n%s", mails[1].Text)
+	}
+	if tok := p.item(p.env.MainTable, pk("TOKEN#"+tokenHash(link[1]), "TOKEN")); tok == nil || tok["identifier"] != "deux@example.fr" {
+		t.Errorf("re-driven link's token: got %v, want the activation of deux@example.fr", tok)
 	}
 	if rec := p.item(p.env.OutboxTable, key); rec["status"] != "sent" || rec["secret"] != nil {
 		t.Errorf("re-driven record: got %v", rec)

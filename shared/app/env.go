@@ -32,6 +32,9 @@ type Env struct {
 	MailFrom            string
 	SESConfigurationSet string
 	SigningSecretARN    string
+	// MailTokenSecretARN names the secret that derives mailed tokens
+	// (MAIL_TOKEN_SECRET_ARN); only the functions that write or send such mails read it.
+	MailTokenSecretARN string
 	// OriginVerify is the value CloudFront sends as X-Origin-Verify; API functions refuse
 	// requests without it, and refuse to start when it is empty.
 	OriginVerify string
@@ -56,8 +59,9 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		InboxBucket: getenv("INBOX_BUCKET"), ArchiveBucket: getenv("ARCHIVE_BUCKET"),
 		PortalBaseURL: getenv("PORTAL_BASE_URL"), MailFrom: getenv("MAIL_FROM"),
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
-		OriginVerify: getenv("ORIGIN_VERIFY"),
-		LogLevel:     getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
+		MailTokenSecretARN: getenv("MAIL_TOKEN_SECRET_ARN"),
+		OriginVerify:       getenv("ORIGIN_VERIFY"),
+		LogLevel:           getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
 		IngestQueueURL: getenv("INGEST_QUEUE_URL"),
 	}
 	if hop := getenv("CLIENT_IP_HOP"); hop != "" {

@@ -26,9 +26,13 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	if o.ReadFacturX == nil {
 		return nil, errors.New("ingest: no Factur-X reader (Options.ReadFacturX)")
 	}
+	key, err := mailKey(env, c)
+	if err != nil {
+		return nil, err
+	}
 	svc := &ingest.Service{
 		Objects: objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
-		Store:   store("IngestFunction", env, c, o), ReadXML: o.ReadFacturX, Now: o.Now, Log: o.Log,
+		Store:   store("IngestFunction", env, c, o), ReadXML: o.ReadFacturX, MailKey: key, Now: o.Now, Log: o.Log,
 	}
 	if env.IngestQueueURL != "" {
 		svc.Queue = queue.NewIngest(c.SQS, env.IngestQueueURL)
@@ -40,23 +44,35 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 }
 
 // MailerFunction is the mailer function: it sends the outbox's new mails (outbox stream)
-// and leaves those that fail to the re-drive.
+// and leaves those that fail to the re-drive. It reads the mail-token secret.
 func MailerFunction(env Env, c Clients, o Options) (any, error) {
-	return lambdaevents.Mailer(deliveryService("MailerFunction", env, c, o)), nil
+	svc, err := deliveryService("MailerFunction", env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return lambdaevents.Mailer(svc), nil
 }
 
 // MailRedriveFunction is the mail re-drive function: it sends the mails whose retry is
-// due (schedule, every minute).
+// due (schedule, every minute). It reads the mail-token secret.
 func MailRedriveFunction(env Env, c Clients, o Options) (any, error) {
-	return lambdaevents.MailRedrive(deliveryService("MailRedriveFunction", env, c, o)), nil
+	svc, err := deliveryService("MailRedriveFunction", env, c, o)
+	if err != nil {
+		return nil, err
+	}
+	return lambdaevents.MailRedrive(svc), nil
 }
 
 // redriveWorkers is how many mails a re-drive sends at once: enough to reach 50 mails/s
 // (PRODUCT.md §10) with SES answering in 100 ms.
 const redriveWorkers = 8
 
-func deliveryService(function string, env Env, c Clients, o Options) *delivery.Service {
+func deliveryService(function string, env Env, c Clients, o Options) (*delivery.Service, error) {
 	o = o.withDefaults(env)
+	key, err := mailKey(env, c)
+	if err != nil {
+		return nil, err
+	}
 	st := store(function, env, c, o)
 	sender := sesmail.New(c.SES, env.MailFrom, env.SESConfigurationSet)
 	svc := &delivery.Service{
@@ -65,6 +81,7 @@ func deliveryService(function string, env Env, c Clients, o Options) *delivery.S
 		Archive:       objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
 		From:          env.MailFrom,
 		PortalBaseURL: env.PortalBaseURL,
+		MailKey:       key,
 		Now:           o.Now, Log: o.Log,
 		Pacer: st, Rate: sendRate(env.SESMaxSendRate, sender, o.Log),
 		Clock: time.Now, Sleep: o.Sleep,
@@ -73,7 +90,7 @@ func deliveryService(function string, env Env, c Clients, o Options) *delivery.S
 	if o.Delivery != nil {
 		o.Delivery(svc)
 	}
-	return svc
+	return svc, nil
 }
 
 // sendRate is the configured rate, lowered to the account's quota when SES says it is
@@ -128,10 +145,14 @@ func PurgeFunction(env Env, c Clients, o Options) (any, error) {
 }
 
 // DigestFunction is the digest function: it queues the daily digest mails of the spaces
-// whose digest hour it is (hourly schedule).
+// whose digest hour it is (hourly schedule). It reads the mail-token secret.
 func DigestFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	return lambdaevents.Digest(&digest.Service{Store: store("DigestFunction", env, c, o), Now: o.Now, Log: o.Log}), nil
+	key, err := mailKey(env, c)
+	if err != nil {
+		return nil, err
+	}
+	return lambdaevents.Digest(&digest.Service{Store: store("DigestFunction", env, c, o), MailKey: key, Now: o.Now, Log: o.Log}), nil
 }
 
 // MailEventsFunction is the mail-events function: SES bounce and complaint events,

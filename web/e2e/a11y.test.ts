@@ -49,6 +49,8 @@ const visits: Visit[] = [
   { name: 'forgot', path: () => `/${space}/forgot`, signedIn: false, ready: (p) => p.locator('form input[name=email]').waitFor() },
   { name: 'set password', path: () => recoveryLink.replace(portalURL(''), ''), signedIn: false, ready: (p) => p.locator('form input[name=password]').waitFor() },
   { name: 'set password, bad link', path: () => `/${space}/password?retry#token=nope`, signedIn: false, ready: (p) => p.getByRole('alert').waitFor() },
+  { name: 'document link, expired', path: () => `/${space}/link#token=AAAAAAAAAAAAAAAAAAAAAA`, signedIn: false, ready: (p) => p.getByRole('alert').waitFor() },
+  { name: 'document link, incomplete', path: () => `/${space}/link`, signedIn: false, ready: (p) => p.getByRole('alert').waitFor() },
   { name: 'help', path: () => `/${space}/help`, signedIn: false, ready: (p) => p.locator('.qa').first().waitFor() },
   { name: 'documents', path: () => `/${space}/documents`, signedIn: true, ready: (p) => p.locator('tbody tr').first().waitFor() },
   { name: 'documents, empty', path: () => `/${space}/documents?number=NONE`, signedIn: true, ready: (p) => p.locator('.empty').waitFor() },

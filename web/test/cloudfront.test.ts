@@ -36,6 +36,7 @@ test('the CloudFront function maps the pages of PRODUCT.md §6', () => {
     { uri: '/acme/profile', want: '/profile.html' },
     { uri: '/acme/admin', want: '/admin.html' },
     { uri: '/globex-2/help', want: '/help.html' },
+    { uri: '/acme/link', want: '/link.html' },
     { uri: '/assets/index-abc.js', want: '/assets/index-abc.js' },
     { uri: '/acme/unknown', want: '/acme/unknown' },
     { uri: '/acme/documents/extra', want: '/acme/documents/extra' },
@@ -59,7 +60,7 @@ test('the CloudFront function adds the slash to /{space}, keeping the query', ()
 test('CloudFront, the local runner and the pages agree on the page list', () => {
   const handler = pagesFunction();
   const mapped = pages.map((p) => (handler({ request: { uri: `/acme/${p}`, querystring: {} } }) as Request).uri);
-  assert.deepEqual(mapped, ['/index.html', '/forgot.html', '/password.html', '/documents.html', '/profile.html', '/admin.html', '/help.html']);
+  assert.deepEqual(mapped, ['/index.html', '/forgot.html', '/password.html', '/documents.html', '/profile.html', '/admin.html', '/help.html', '/link.html']);
   const runner = readFileSync(join(root, 'infra', 'local', 'runner', 'web.go'), 'utf8');
   const block = /var Pages = map\[string\]string\{([\s\S]*?)\n\}/.exec(runner);
   assert.ok(block, 'Pages not found in infra/local/runner/web.go');

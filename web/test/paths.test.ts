@@ -37,6 +37,7 @@ test('safeNext keeps only pages of the same space', () => {
     { next: '/acme/', want: null },
     { next: '/acme/password', want: null },
     { next: '/acme/forgot', want: null },
+    { next: '/acme/link', want: null },
     { next: '', want: null },
     { next: null, want: null },
   ];

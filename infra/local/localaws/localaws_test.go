@@ -542,7 +542,7 @@ func TestMustStart(t *testing.T) {
 	}
 	st := env.Stack
 	for _, id := range []string{"InboxBucket", "ArchiveBucket", "WebBucket", "IngestQueue", "IngestDeadLetterQueue",
-		"MailerDeadLetterQueue", "MainTable", "DocumentsTable", "OutboxTable", "SigningSecret"} {
+		"MailerDeadLetterQueue", "MainTable", "DocumentsTable", "OutboxTable", "SigningSecret", "MailTokenSecret"} {
 		if st.Physical[id] == "" || slices.Contains(st.Skipped, id) {
 			t.Errorf("%s: got physical %q, want it provisioned", id, st.Physical[id])
 		}

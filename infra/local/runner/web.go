@@ -20,6 +20,7 @@ var Pages = map[string]string{
 	"profile":   "profile",
 	"admin":     "admin",
 	"help":      "help",
+	"link":      "link",
 }
 
 // spaceSegment is a space id (docs/SPACES.md).
@@ -87,7 +88,7 @@ func (r *Runner) serveWeb(w http.ResponseWriter, req *http.Request) {
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 	}
-	if page == "password" {
+	if page == "password" || page == "link" {
 		// A token page: its URL fragment holds a secret.
 		h.Set("Cache-Control", "no-store")
 	}

@@ -169,7 +169,7 @@ type outboxItem struct {
 	To        string            `dynamodbav:"to"`
 	Language  string            `dynamodbav:"language"`
 	Data      map[string]string `dynamodbav:"data"`
-	Secret    string            `dynamodbav:"secret,omitempty"`
+	Nonce     string            `dynamodbav:"nonce,omitempty"`
 	Status    string            `dynamodbav:"status"`
 	Attempts  int               `dynamodbav:"attempts"`
 	LastError string            `dynamodbav:"lastError,omitempty"`
@@ -187,7 +187,7 @@ func toOutboxItem(r outbox.Record) outboxItem {
 	}
 	return outboxItem{
 		PK: r.Key, Kind: r.Kind, Space: r.Space, To: r.To, Language: r.Language, Data: r.Data,
-		Secret: r.Secret, Status: status, Attempts: r.Attempts, CreatedAt: r.CreatedAt.UTC(),
+		Nonce: r.Nonce, Status: status, Attempts: r.Attempts, CreatedAt: r.CreatedAt.UTC(),
 		SentAt: r.SentAt, TTL: r.CreatedAt.Add(outbox.Retention).Unix(), LastError: r.LastError,
 	}
 }
@@ -195,7 +195,7 @@ func toOutboxItem(r outbox.Record) outboxItem {
 func (it outboxItem) record() outbox.Record {
 	return outbox.Record{
 		Key: it.PK, Kind: it.Kind, Space: it.Space, To: it.To, Language: it.Language, Data: it.Data,
-		Secret: it.Secret, Status: it.Status, Attempts: it.Attempts, LastError: it.LastError,
+		Nonce: it.Nonce, Status: it.Status, Attempts: it.Attempts, LastError: it.LastError,
 		CreatedAt: it.CreatedAt, SentAt: it.SentAt, Due: dueTime(it.DueAt),
 	}
 }

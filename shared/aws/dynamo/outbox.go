@@ -35,12 +35,11 @@ func (s *Store) OutboxRecord(ctx context.Context, k string) (outbox.Record, erro
 	return it.record(), nil
 }
 
-// MarkSent settles a pending record, erases the secret it carried and takes it out of
-// the due index. It returns outbox.ErrNotPending when another delivery settled it first.
+// MarkSent settles a pending record and takes it out of the due index. It returns outbox.ErrNotPending when another delivery settled it first.
 func (s *Store) MarkSent(ctx context.Context, k string, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.tables.Outbox, Key: outboxKey(k),
-		UpdateExpression:          aws.String("SET #s = :sent, sentAt = :at REMOVE secret, dueShard, dueAt"),
+		UpdateExpression:          aws.String("SET #s = :sent, sentAt = :at REMOVE dueShard, dueAt"),
 		ConditionExpression:       aws.String("#s = :pending"),
 		ExpressionAttributeNames:  map[string]string{"#s": "status"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{":sent": str(outbox.StatusSent), ":pending": str(outbox.StatusPending), ":at": str(at.UTC().Format(time.RFC3339Nano))},
@@ -75,8 +74,8 @@ func (s *Store) Reschedule(ctx context.Context, k string, due time.Time, attempt
 	return s.updatePending(ctx, k, expr, "#s = :pending", vals)
 }
 
-// MarkDead settles a pending record as dead and lists it under the dead shards. The
-// secret stays, so that a re-driven mail still carries its link; the TTL erases it.
+// MarkDead settles a pending record as dead and lists it under the dead shards; its
+// nonce stays, so that a re-driven mail derives its links again.
 func (s *Store) MarkDead(ctx context.Context, k string, attempts int, reason string, at time.Time) error {
 	return s.updatePending(ctx, k, "SET #s = :dead, attempts = :a, lastError = :r, dueShard = :shard, dueAt = :at", "#s = :pending",
 		map[string]types.AttributeValue{
@@ -187,7 +186,7 @@ func (s *Store) updatePending(ctx context.Context, k, expr, cond string, vals ma
 }
 
 // indexRecords reads the due index's projection: the key, the due time and what ops
-// list, never the secret.
+// list.
 func indexRecords(items []map[string]types.AttributeValue) ([]outbox.Record, error) {
 	recs := make([]outbox.Record, 0, len(items))
 	for _, item := range items {

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/efacture/efacture/shared/domain/signing"
+	"github.com/efacture/efacture/shared/domain/tokens"
 )
 
 // Client is the part of the Secrets Manager client used here.
@@ -26,6 +27,20 @@ func SigningKey(ctx context.Context, client Client, arn string) (*signing.Key, e
 	key, err := signing.NewKey([]byte(aws.ToString(out.SecretString)))
 	if err != nil {
 		return nil, fmt.Errorf("signing secret: %w", err)
+	}
+	return key, nil
+}
+
+// MailKey reads the mail-token secret at arn, which derives the tokens mails carry. Only
+// the functions that write or send such mails may read it.
+func MailKey(ctx context.Context, client Client, arn string) (*tokens.MailKey, error) {
+	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
+	if err != nil {
+		return nil, fmt.Errorf("read mail-token secret: %w", err)
+	}
+	key, err := tokens.NewMailKey([]byte(aws.ToString(out.SecretString)))
+	if err != nil {
+		return nil, fmt.Errorf("mail-token secret: %w", err)
 	}
 	return key, nil
 }

@@ -47,12 +47,22 @@ func (s *Service) RequestRecovery(ctx context.Context, client, spaceID, email st
 		}
 		return nil
 	}
+	if s.MailKey == nil {
+		return wrap("recovery", errors.New("no mail-token key"))
+	}
+	mk, err := s.MailKey(ctx)
+	if err != nil {
+		return wrap("recovery", err)
+	}
 	now := s.Now().UTC()
-	token, hash := tokens.New()
+	// The token is derived and forgotten: only its hash is stored, and the mailer derives
+	// it again from the record's key and nonce.
+	key, nonce := outbox.RecoveryKey(tokens.NewNonce()), tokens.NewNonce()
+	hash := tokens.Hash(mk.Token(tokens.KindRecovery, key, nonce, 0))
 	rec := tokens.Record{Hash: hash, Kind: tokens.KindRecovery, Space: sp.ID, Email: email, ExpiresAt: now.Add(RecoveryValidity)}
 	mail := outbox.Record{
-		Key: outbox.RecoveryKey(hash), Kind: outbox.KindRecovery, Space: sp.ID, To: accts[0].Email,
-		Language: accts[0].Lang(), Secret: token, Status: outbox.StatusPending, CreatedAt: now,
+		Key: key, Kind: outbox.KindRecovery, Space: sp.ID, To: accts[0].Email,
+		Language: accts[0].Lang(), Nonce: nonce, Status: outbox.StatusPending, CreatedAt: now,
 		Data: map[string]string{"email": email},
 	}
 	if err := s.Store.StartRecovery(ctx, rec, mail); err != nil {

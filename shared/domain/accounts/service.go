@@ -177,8 +177,11 @@ type Service struct {
 	Limits   ratelimit.Limits
 	Hasher   Hasher
 	Sessions sessions.Policy
-	Now      func() time.Time
-	Log      *slog.Logger
+	// MailKey returns the key that derives recovery tokens; only recovery requests call
+	// it, so a function that never sends one need not read the secret.
+	MailKey func(context.Context) (*tokens.MailKey, error)
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // RecoveryValidity is how long a recovery link sets a password (PRODUCT.md §5).

@@ -27,8 +27,9 @@ const (
 // ErrNotPending is returned when marking a record that another delivery already settled.
 var ErrNotPending = errors.New("outbox record not pending")
 
-// Record is one mail to send. Data holds the template's fields; Secret holds a raw token
-// the mail must carry, and is erased once the mail is sent.
+// Record is one mail to send. Data holds the template's fields. A mail that carries
+// tokens holds no token: Nonce, with the key, derives them under the mail-token secret
+// (tokens.MailKey), which the record and its backups never hold.
 type Record struct {
 	Key       string
 	Kind      string
@@ -36,7 +37,7 @@ type Record struct {
 	To        string
 	Language  string
 	Data      map[string]string
-	Secret    string
+	Nonce     string
 	Status    string
 	Attempts  int
 	LastError string
@@ -51,7 +52,7 @@ type Record struct {
 func ActivationKey(identifierKey string) string { return "activation#" + identifierKey }
 func NotifyKey(company, number string) string   { return "notify#" + company + "#" + number }
 func DigestKey(company, date string) string     { return "digest#" + company + "#" + date }
-func RecoveryKey(tokenHash string) string       { return "recovery#" + tokenHash }
+func RecoveryKey(random string) string          { return "recovery#" + random }
 func PasswordChangedKey(identifierKey string, at time.Time) string {
 	return "pwchanged#" + identifierKey + "#" + at.UTC().Format(time.RFC3339Nano)
 }

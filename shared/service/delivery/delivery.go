@@ -19,6 +19,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/mail"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/mailevents"
 )
 
@@ -68,6 +69,9 @@ type Service struct {
 	Archive       Archive
 	From          string // platform sending address
 	PortalBaseURL string // origin of every link in mails
+	// MailKey derives the tokens of activation, recovery and digest mails from their
+	// records, which hold none.
+	MailKey *tokens.MailKey
 	// Now is the clock of due times.
 	Now func() time.Time
 	Log *slog.Logger
@@ -344,9 +348,13 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	}
 	switch rec.Kind {
 	case outbox.KindActivation:
+		var token string
+		if token, err = s.token(rec, tokens.KindActivation, 0); err != nil {
+			return nil, err
+		}
 		msg.Content, err = mail.RenderActivation(mail.Activation{
 			Lang: lang, Brand: brand, Identifier: d["identifier"], CompanyName: d["companyName"],
-			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + rec.Secret,
+			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + token,
 			PortalURL:      portal, HelpURL: s.pageURL(space.ID, "help"), Since: space.SinceDate(),
 			ValidDays: 7, RetentionMonths: space.RetentionMonths,
 		})
@@ -366,12 +374,13 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 			msg.Attachments = []mail.Attachment{{Name: attachmentName(d["number"]), ContentType: "application/pdf", Data: pdf}}
 		}
 	case outbox.KindRecovery:
-		if rec.Secret == "" {
-			return nil, errors.New("recovery record carries no token")
+		var token string
+		if token, err = s.token(rec, tokens.KindRecovery, 0); err != nil {
+			return nil, err
 		}
 		msg.Content, err = mail.RenderRecovery(mail.Recovery{
 			Lang: lang, Brand: brand, Email: rec.To,
-			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + rec.Secret,
+			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + token,
 			PortalURL:      portal, ValidMinutes: 60,
 		})
 	case outbox.KindPasswordChanged:
@@ -397,6 +406,17 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	return mail.Build(msg)
 }
 
+// token derives the index-th token of a record for purpose, as its writer did.
+func (s *Service) token(rec outbox.Record, purpose string, index int) (string, error) {
+	if rec.Nonce == "" {
+		return "", fmt.Errorf("%s record carries no nonce", rec.Kind)
+	}
+	if s.MailKey == nil {
+		return "", errors.New("no mail-token key")
+	}
+	return s.MailKey.Token(purpose, rec.Key, rec.Nonce, index), nil
+}
+
 // pageURL is a portal page of PRODUCT.md §6, always built from the configured origin.
 func (s *Service) pageURL(space, page string) string {
 	return strings.TrimRight(s.PortalBaseURL, "/") + "/" + url.PathEscape(space) + "/" + page
@@ -416,27 +436,29 @@ func domainOf(addr string) string {
 	return domain
 }
 
-// digest rebuilds a digest's items with their no-login links; the tokens travel in the
-// record's secret, in the items' order.
+// digest rebuilds a digest's items with their no-login links, the i-th item's token
+// derived with index i.
 func (s *Service) digest(rec outbox.Record, lang mail.Lang, brand mail.Brand) (mail.Digest, error) {
 	var items []struct {
 		Number, Type, IssueDate, Amount, Currency string
 		Duplicate, Copy                           bool
 	}
-	var links []string
 	if err := json.Unmarshal([]byte(rec.Data["items"]), &items); err != nil {
 		return mail.Digest{}, fmt.Errorf("digest items: %w", err)
 	}
-	if err := json.Unmarshal([]byte(rec.Secret), &links); err != nil || len(links) != len(items) {
-		return mail.Digest{}, errors.New("digest record carries no link per item")
-	}
 	days, _ := strconv.Atoi(rec.Data["linkDays"])
 	d := mail.Digest{Lang: lang, Brand: brand, CompanyName: rec.Data["companyName"], PortalURL: s.pageURL(rec.Space, "documents"), LinkValidDays: days}
-	base := strings.TrimRight(s.PortalBaseURL, "/") + "/api/links/"
+	// The portal's link page, not the API: a click from webmail is cross-site, which the
+	// API refuses; the page reaches the API same-origin. The token stays in the fragment.
+	base := s.pageURL(rec.Space, "link") + "#token="
 	for i, it := range items {
+		token, err := s.token(rec, tokens.KindLink, i)
+		if err != nil {
+			return mail.Digest{}, err
+		}
 		d.Items = append(d.Items, mail.DigestItem{
 			Number: it.Number, Type: it.Type, IssueDate: it.IssueDate, Amount: it.Amount, Currency: it.Currency,
-			LinkURL: base + links[i], Duplicate: it.Duplicate, Copy: it.Copy,
+			LinkURL: base + token, Duplicate: it.Duplicate, Copy: it.Copy,
 		})
 	}
 	return d, nil

@@ -24,13 +24,14 @@ import (
 	"github.com/efacture/efacture/shared/domain/mail"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/delivery"
 )
 
 var now0 = time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 
 // fakeStore holds outbox records and settles them under the real store's conditions:
-// only a pending record changes, and settling erases its secret.
+// only a pending record changes.
 type fakeStore struct {
 	mu      sync.Mutex
 	records map[string]outbox.Record
@@ -64,7 +65,7 @@ func (s *fakeStore) MarkSent(_ context.Context, key string, at time.Time) error 
 		return outbox.ErrNotPending
 	}
 	at = at.UTC()
-	r.Status, r.SentAt, r.Secret = outbox.StatusSent, &at, ""
+	r.Status, r.SentAt = outbox.StatusSent, &at
 	s.records[key] = r
 	return nil
 }
@@ -211,8 +212,16 @@ func (e *env) redrive(t *testing.T) {
 	}
 }
 
+// mailKey is the mail-token key of the tests; records carry nonce, never a token.
+var mailKey, _ = tokens.NewMailKey([]byte(strings.Repeat("m", 32)))
+
+// tokenOf is the token the mailer must put in rec's mail.
+func tokenOf(rec outbox.Record, purpose string, i int) string {
+	return mailKey.Token(purpose, rec.Key, rec.Nonce, i)
+}
+
 const (
-	secret     = "q8b2Lr0cXk4sWm9TzY1vNa"
+	nonce      = "q8b2Lr0cXk4sWm9TzY1vNa"
 	email      = "pierre.durand@example.fr"
 	archiveKey = "documents/acme/C001/0f1e2d.pdf"
 )
@@ -236,7 +245,7 @@ func newEnv(t *testing.T, records ...outbox.Record) *env {
 	}
 	e.svc = &delivery.Service{
 		Store: e.store, Sender: e.sender, Archive: e.archive,
-		From: "noreply@mail.example", PortalBaseURL: "https://portal.example/",
+		From: "noreply@mail.example", PortalBaseURL: "https://portal.example/", MailKey: mailKey,
 		Now:     func() time.Time { return e.now },
 		Log:     slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Workers: 4,
@@ -247,7 +256,7 @@ func newEnv(t *testing.T, records ...outbox.Record) *env {
 func activation(lang string) outbox.Record {
 	return outbox.Record{
 		Key: "activation#" + email, Kind: outbox.KindActivation, Space: "acme", To: email, Language: lang,
-		Secret: secret, Status: outbox.StatusPending, CreatedAt: now0.Add(-time.Minute),
+		Nonce: nonce, Status: outbox.StatusPending, CreatedAt: now0.Add(-time.Minute),
 		Data: map[string]string{"identifier": email, "companyName": "Durand SARL", "customerNumber": "C001"},
 	}
 }
@@ -401,7 +410,7 @@ func TestActivation(t *testing.T) {
 			if got, want := m.header.Get("Message-Id"), "<"+mail.MessageIDFor(rec.Key, "mail.example")+">"; got != want {
 				t.Errorf("Message-Id: got %q, want %q", got, want)
 			}
-			link := "https://portal.example/acme/password#token=" + secret
+			link := "https://portal.example/acme/password#token=" + tokenOf(rec, tokens.KindActivation, 0)
 			text, ok := m.find("text/plain")
 			if !ok {
 				t.Fatalf("no text/plain part in %v", m.parts)
@@ -419,8 +428,8 @@ func TestActivation(t *testing.T) {
 			}
 
 			got := e.store.record(rec.Key)
-			if got.Status != outbox.StatusSent || got.SentAt == nil || !got.SentAt.Equal(now0) || got.Secret != "" {
-				t.Errorf("record after send: got status %q sentAt %v secret %q, want sent at %v, secret erased", got.Status, got.SentAt, got.Secret, now0)
+			if got.Status != outbox.StatusSent || got.SentAt == nil || !got.SentAt.Equal(now0) {
+				t.Errorf("record after send: got status %q sentAt %v, want sent at %v", got.Status, got.SentAt, now0)
 			}
 			if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
 				t.Fatalf("second Deliver: %v", err)
@@ -434,7 +443,7 @@ func TestActivation(t *testing.T) {
 
 // TestRetryScheduleThenDead: a failing mail leaves the stream at once, is retried by the
 // re-drive after each of outbox.RetryDelays, and is dead at its eighth failure, more
-// than 24 h after the first, with its last error and its secret kept for a re-drive.
+// than 24 h after the first, with its last error and its nonce kept for a re-drive.
 func TestRetryScheduleThenDead(t *testing.T) {
 	rec := activation("fr")
 	e := newEnv(t, rec)
@@ -446,8 +455,8 @@ func TestRetryScheduleThenDead(t *testing.T) {
 	}
 	for i, wait := range outbox.RetryDelays {
 		got := e.store.record(rec.Key)
-		if got.Attempts != i+1 || got.Status != outbox.StatusPending || got.Secret != secret || !got.Due.Equal(e.now.Add(wait)) {
-			t.Fatalf("after attempt %d: got attempts %d status %q due %v, want %d pending due %v with its secret", i+1, got.Attempts, got.Status, got.Due, i+1, e.now.Add(wait))
+		if got.Attempts != i+1 || got.Status != outbox.StatusPending || got.Nonce != nonce || !got.Due.Equal(e.now.Add(wait)) {
+			t.Fatalf("after attempt %d: got attempts %d status %q due %v, want %d pending due %v with its nonce", i+1, got.Attempts, got.Status, got.Due, i+1, e.now.Add(wait))
 		}
 		if !strings.Contains(e.store.errors[rec.Key], errSES.Error()) {
 			t.Errorf("attempt %d: stored reason %q, want the send error", i+1, e.store.errors[rec.Key])
@@ -461,8 +470,8 @@ func TestRetryScheduleThenDead(t *testing.T) {
 		e.redrive(t)
 	}
 	got := e.store.record(rec.Key)
-	if got.Attempts != outbox.MaxAttempts || got.Status != outbox.StatusDead || got.Secret != secret || !strings.Contains(got.LastError, errSES.Error()) {
-		t.Errorf("dead record: got attempts %d status %q error %q, want %d dead with the error and its secret", got.Attempts, got.Status, got.LastError, outbox.MaxAttempts)
+	if got.Attempts != outbox.MaxAttempts || got.Status != outbox.StatusDead || got.Nonce != nonce || !strings.Contains(got.LastError, errSES.Error()) {
+		t.Errorf("dead record: got attempts %d status %q error %q, want %d dead with the error and its nonce", got.Attempts, got.Status, got.LastError, outbox.MaxAttempts)
 	}
 	if span := e.now.Sub(now0); span < 24*time.Hour {
 		t.Errorf("first to last attempt: %v, want at least 24 h", span)
@@ -740,7 +749,7 @@ func TestNoticeWithoutArchivedPDF(t *testing.T) {
 func TestSettledOrMissingRecords(t *testing.T) {
 	at := now0.Add(-time.Hour)
 	sentRec := activation("fr")
-	sentRec.Status, sentRec.SentAt, sentRec.Secret = outbox.StatusSent, &at, ""
+	sentRec.Status, sentRec.SentAt = outbox.StatusSent, &at
 	deadRec := notice("link")
 	deadRec.Status = outbox.StatusDead
 	for _, c := range []struct {
@@ -800,7 +809,7 @@ func TestCompanyHeader(t *testing.T) {
 func recoveryRecord(lang string) outbox.Record {
 	return outbox.Record{
 		Key: outbox.RecoveryKey("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), Kind: outbox.KindRecovery,
-		Space: "acme", To: email, Language: lang, Secret: secret, Status: outbox.StatusPending,
+		Space: "acme", To: email, Language: lang, Nonce: nonce, Status: outbox.StatusPending,
 		CreatedAt: now0.Add(-time.Minute), Data: map[string]string{"email": email},
 	}
 }
@@ -820,7 +829,7 @@ func TestRecovery(t *testing.T) {
 			if got := m.subject(t); got != c.subject {
 				t.Errorf("subject: got %q, want %q", got, c.subject)
 			}
-			link := "https://portal.example/acme/password#token=" + secret
+			link := "https://portal.example/acme/password#token=" + tokenOf(rec, tokens.KindRecovery, 0)
 			text, ok := m.find("text/plain")
 			if !ok {
 				t.Fatal("no text/plain part")
@@ -834,8 +843,8 @@ func TestRecovery(t *testing.T) {
 				t.Errorf("html part (present %v) does not contain %q", ok, link)
 			}
 			got := e.store.record(rec.Key)
-			if got.Status != outbox.StatusSent || got.Secret != "" {
-				t.Errorf("record after send: got status %q secret %q, want sent and erased", got.Status, got.Secret)
+			if got.Status != outbox.StatusSent {
+				t.Errorf("record after send: got status %q, want sent", got.Status)
 			}
 		})
 	}
@@ -844,7 +853,7 @@ func TestRecovery(t *testing.T) {
 // TestRecoveryWithoutToken refuses to mail a link it cannot build.
 func TestRecoveryWithoutToken(t *testing.T) {
 	rec := recoveryRecord("fr")
-	rec.Secret = ""
+	rec.Nonce = ""
 	e := newEnv(t, rec)
 	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
 		t.Fatalf("Deliver: %v", err)
@@ -852,8 +861,8 @@ func TestRecoveryWithoutToken(t *testing.T) {
 	if e.sender.calls != 0 {
 		t.Errorf("sends: got %d, want 0", e.sender.calls)
 	}
-	if got := e.store.record(rec.Key); got.Attempts != 1 || !strings.Contains(got.LastError, "no token") {
-		t.Errorf("attempts: got %d (%q), want 1 naming the missing token", got.Attempts, got.LastError)
+	if got := e.store.record(rec.Key); got.Attempts != 1 || !strings.Contains(got.LastError, "no nonce") {
+		t.Errorf("attempts: got %d (%q), want 1 naming the missing nonce", got.Attempts, got.LastError)
 	}
 }
 
@@ -957,5 +966,38 @@ func TestRedriveStopsWhenSESRefuses(t *testing.T) {
 		if got := e.store.record(r.Key); got.Status != outbox.StatusSent || got.Attempts != 0 {
 			t.Errorf("%s: %q after %d attempts, want sent without one", r.Key, got.Status, got.Attempts)
 		}
+	}
+}
+
+// TestDigestLinks: each document of a digest links to the portal's link page with the
+// token its writer derived for that position; the record holds none of them.
+func TestDigestLinks(t *testing.T) {
+	rec := outbox.Record{
+		Key: "digest#acme#C001#2026-11-26", Kind: outbox.KindDigest, Space: "acme", To: email, Language: "fr",
+		Nonce: nonce, Status: outbox.StatusPending, CreatedAt: now0.Add(-time.Minute),
+		Data: map[string]string{
+			"companyName": "Durand SARL", "customerNumber": "C001", "linkDays": "14",
+			"items": `[{"number":"F-1","type":"invoice","issueDate":"2026-11-20"},{"number":"F-2","type":"invoice","issueDate":"2026-11-21"}]`,
+		},
+	}
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	text, ok := e.only(t).find("text/plain")
+	if !ok {
+		t.Fatal("no text/plain part")
+	}
+	for i, number := range []string{"F-1", "F-2"} {
+		link := "https://portal.example/acme/link#token=" + tokenOf(rec, tokens.KindLink, i)
+		if !strings.Contains(string(text.body), link) {
+			t.Errorf("%s: no link %s in\n%s", number, link, text.body)
+		}
+	}
+	if strings.Contains(string(text.body), "/api/links/") {
+		t.Errorf("the mail links to the API, which refuses clicks from webmail:\n%s", text.body)
+	}
+	if a, b := tokenOf(rec, tokens.KindLink, 0), tokenOf(rec, tokens.KindLink, 1); a == b {
+		t.Errorf("both documents got token %q", a)
 	}
 }

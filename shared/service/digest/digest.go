@@ -62,8 +62,10 @@ const MaxPerMail = 40
 // Service runs the hourly schedule.
 type Service struct {
 	Store Store
-	Now   func() time.Time
-	Log   *slog.Logger
+	// MailKey derives the link tokens, of which only the hashes are written.
+	MailKey *tokens.MailKey
+	Now     func() time.Time
+	Log     *slog.Logger
 }
 
 // Item is one document of a digest mail, as the outbox record carries it.
@@ -147,27 +149,25 @@ func (s *Service) customer(ctx context.Context, sp spaces.Space, number string, 
 	return nil
 }
 
-// mail builds one digest record: items in Data, their link tokens in Secret (erased once
-// sent), a token per document bound to the registered admin.
+// mail builds one digest record: items in Data, and a link token per document bound to
+// the registered admin, derived from the record's key, nonce and the item's position.
 func (s *Service) mail(sp spaces.Space, c customers.Customer, key string, chunk []Entry, now time.Time) (outbox.Record, []tokens.Record) {
 	items := make([]Item, len(chunk))
-	secrets := make([]string, len(chunk))
+	nonce := tokens.NewNonce()
 	links := make([]tokens.Record, len(chunk))
 	expires := now.Add(time.Duration(sp.LinkLifetimeDays) * 24 * time.Hour).UTC()
 	for i, e := range chunk {
 		items[i] = Item{Number: e.Number, Type: e.Type, IssueDate: e.IssueDate, Amount: e.Amount, Currency: e.Currency, Duplicate: e.Duplicate, Copy: e.Copy}
-		tok, hash := tokens.New()
-		secrets[i] = tok
+		hash := tokens.Hash(s.MailKey.Token(tokens.KindLink, key, nonce, i))
 		links[i] = tokens.Record{
 			Hash: hash, Kind: tokens.KindLink, Space: sp.ID, Email: c.Email, Identifier: c.AdminID,
 			CustomerNumber: c.Number, DocumentSK: e.SortKey(), ExpiresAt: expires,
 		}
 	}
 	itemsJSON, _ := json.Marshal(items)
-	secretJSON, _ := json.Marshal(secrets)
 	return outbox.Record{
 		Key: key, Kind: outbox.KindDigest, Space: sp.ID, To: c.Email, Language: c.Language,
-		Status: outbox.StatusPending, CreatedAt: now.UTC(), Secret: string(secretJSON),
+		Status: outbox.StatusPending, CreatedAt: now.UTC(), Nonce: nonce,
 		Data: map[string]string{
 			"companyName": c.CompanyName, "customerNumber": c.Number, "items": string(itemsJSON),
 			"linkDays": strconv.Itoa(sp.LinkLifetimeDays),

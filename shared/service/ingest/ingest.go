@@ -129,6 +129,8 @@ type Service struct {
 	Objects Objects
 	Store   Store
 	ReadXML FacturXReader // nil: XML is not read
+	// MailKey derives activation tokens, of which only the hash is written.
+	MailKey *tokens.MailKey
 	Now     func() time.Time
 	Log     *slog.Logger
 	// Queue carries a referential on to the next invocation; nil applies it whole in
@@ -356,7 +358,8 @@ func (s *Service) activation(space spaces.Space, c customers.Customer, now time.
 		Email:         c.Email,
 		PreviousAdmin: c.AdminID,
 		Make: func(identifier string) (accounts.Account, tokens.Record, outbox.Record) {
-			token, hash := tokens.New()
+			key, nonce := outbox.ActivationKey(accounts.Key(identifier)), tokens.NewNonce()
+			hash := tokens.Hash(s.MailKey.Token(tokens.KindActivation, key, nonce, 0))
 			acct := accounts.Account{
 				Identifier: identifier, Space: space.ID, CustomerNumber: c.Number, Email: c.Email,
 				Active: true, Admin: true, RegisteredAdmin: true, Profile: space.Profiles[0],
@@ -367,8 +370,8 @@ func (s *Service) activation(space spaces.Space, c customers.Customer, now time.
 				Identifier: identifier, CustomerNumber: c.Number, ExpiresAt: now.Add(ActivationValidity).UTC(),
 			}
 			mail := outbox.Record{
-				Key: outbox.ActivationKey(accounts.Key(identifier)), Kind: outbox.KindActivation,
-				Space: space.ID, To: c.Email, Language: c.Language, Secret: token,
+				Key: key, Kind: outbox.KindActivation,
+				Space: space.ID, To: c.Email, Language: c.Language, Nonce: nonce,
 				Data:   map[string]string{"identifier": identifier, "companyName": c.CompanyName, "customerNumber": c.Number},
 				Status: outbox.StatusPending, CreatedAt: now.UTC(),
 			}

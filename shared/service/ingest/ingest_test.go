@@ -54,8 +54,12 @@ func newEnv(t *testing.T) *env {
 	small := normalized(t, spaces.Space{ID: "small", Name: "Small Supplies", Since: "2024-01-01", MaxDocumentBytes: 4096, AttachmentThreshold: 1024})
 	beta := normalized(t, spaces.Space{ID: "beta", Name: "Beta Location", Since: "2023-05-01", Profiles: []string{"Comptable", "Acheteur"}})
 	e := &env{objects: newFakeObjects(), store: newFakeStore(acme, small, beta), now: now0}
+	key, err := tokens.NewMailKey([]byte(strings.Repeat("k", 32)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.svc = &ingest.Service{
-		Objects: e.objects, Store: e.store,
+		Objects: e.objects, Store: e.store, MailKey: key,
 		Now: func() time.Time { return e.now },
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -197,16 +201,17 @@ func TestFileDocumentForKnownCustomer(t *testing.T) {
 	if a.Key != "activation#"+email || a.To != email || a.Space != "acme" || a.Language != "fr" || a.Status != outbox.StatusPending {
 		t.Errorf("activation record: got %+v", a)
 	}
-	if !tokens.WellFormed(a.Secret) {
-		t.Errorf("activation Secret: got %q, want a token", a.Secret)
+	if len(a.Nonce) != 22 {
+		t.Errorf("activation nonce: got %q, want 22 characters", a.Nonce)
 	}
 	wantData := map[string]string{"identifier": email, "companyName": "Durand SARL", "customerNumber": "C001"}
 	if !reflect.DeepEqual(a.Data, wantData) {
 		t.Errorf("activation data: got %v, want %v", a.Data, wantData)
 	}
-	tok, ok := e.store.tokens[tokens.Hash(a.Secret)]
+	// The record holds no token; the one its key and nonce derive is stored by hash.
+	tok, ok := e.store.tokens[tokens.Hash(e.svc.MailKey.Token(tokens.KindActivation, a.Key, a.Nonce, 0))]
 	if !ok {
-		t.Fatal("no token stored under the hash of the mailed secret")
+		t.Fatal("no token stored under the hash of the derived token")
 	}
 	if tok.Kind != tokens.KindActivation || tok.Identifier != email || tok.Space != "acme" || tok.CustomerNumber != "C001" ||
 		!tok.ExpiresAt.Equal(now0.Add(7*24*time.Hour)) {
@@ -729,7 +734,7 @@ func TestNotificationModes(t *testing.T) {
 			if want := "notify#" + c.space + "#C001#F 2026/1"; r.Key != want {
 				t.Errorf("key: got %q, want %q", r.Key, want)
 			}
-			if r.To != c.mail || r.Space != c.space || r.Language != "en" || r.Status != outbox.StatusPending || r.Secret != "" {
+			if r.To != c.mail || r.Space != c.space || r.Language != "en" || r.Status != outbox.StatusPending || r.Nonce != "" {
 				t.Errorf("record: got %+v", r)
 			}
 			want := map[string]string{

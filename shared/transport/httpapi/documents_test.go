@@ -226,6 +226,48 @@ func TestDownloadRedirects(t *testing.T) {
 	}
 }
 
+// TestFollowLinkAnswersTheLinkPage: the portal's link page asks for JSON and gets the
+// URL to open; browsers navigating get the 302; a cross-site request never reaches the
+// service, so it counts no use.
+func TestFollowLinkAnswersTheLinkPage(t *testing.T) {
+	token := "AAAAAAAAAAAAAAAAAAAAAA"
+	url := "http://127.0.0.1:4566/archive/documents/a.pdf"
+	for _, c := range []struct {
+		name    string
+		headers map[string]string
+		status  int
+		called  bool
+	}{
+		{"page's fetch", map[string]string{"Accept": "application/json", "Sec-Fetch-Site": "same-origin"}, http.StatusOK, true},
+		{"navigation", map[string]string{"Accept": "text/html,application/xhtml+xml,*/*;q=0.8", "Sec-Fetch-Site": "same-origin"}, http.StatusFound, true},
+		{"no headers", nil, http.StatusFound, true},
+		{"cross-site navigation", map[string]string{"Accept": "text/html", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, false},
+		{"cross-site fetch", map[string]string{"Accept": "application/json", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			docs := &fakeDocumentService{url: url}
+			res := serveDocs(newDocumentsHandler(docs, &fakeExportService{}), docsRequest{method: "GET", target: "/api/links/" + token, headers: c.headers})
+			if res.StatusCode != c.status {
+				t.Fatalf("got %d, want %d", res.StatusCode, c.status)
+			}
+			if called := docs.token != ""; called != c.called {
+				t.Errorf("service called: got %v, want %v", called, c.called)
+			}
+			switch c.status {
+			case http.StatusOK:
+				var body struct{ URL string }
+				if err := json.NewDecoder(res.Body).Decode(&body); err != nil || body.URL != url || res.Header.Get("Location") != "" {
+					t.Errorf("got %+v (%v), Location %q; want the URL in the body only", body, err, res.Header.Get("Location"))
+				}
+			case http.StatusForbidden:
+				if code := docsErrorCode(t, res); code != "forbidden" || res.Header.Get("Location") != "" {
+					t.Errorf("got code %q, Location %q; want forbidden and no URL", code, res.Header.Get("Location"))
+				}
+			}
+		})
+	}
+}
+
 func TestFollowLinkHandler(t *testing.T) {
 	token := "AAAAAAAAAAAAAAAAAAAAAA"
 	cases := []struct {

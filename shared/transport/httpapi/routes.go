@@ -98,7 +98,7 @@ var documentsRoutes = []Route[DocumentsDeps]{
 	{"GET /api/documents/{id}/download", Session, NotCrossSite, downloadDocument},
 	{"POST /api/exports", Session, AnySite, requestExport},
 	{"GET /api/exports/{id}", Session, AnySite, exportStatus},
-	{"GET /api/links/{token}", Public, AnySite, followLink},
+	{"GET /api/links/{token}", Public, NotCrossSite, followLink},
 }
 
 // The patterns each API function serves, derived from its table; template.yaml must

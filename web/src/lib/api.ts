@@ -167,6 +167,8 @@ export const api = {
   createUser: (u: Record<string, unknown>) => request<User>('POST', '/api/admin/users', u),
   updateUser: (identifier: string, patch: Record<string, unknown>) =>
     request<User>('PATCH', `/api/admin/users/${enc(identifier)}`, patch),
+  // One call is one use of the link: the page asks once per click, never on a re-render.
+  followLink: (token: string) => request<{ url: string }>('GET', `/api/links/${enc(token)}`),
   audit: (cursor?: string) => request<List<AuditEntry>>('GET', `/api/admin/audit${cursor ? `?cursor=${enc(cursor)}` : ''}`),
 };
 

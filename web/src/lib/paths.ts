@@ -2,7 +2,7 @@
 // of a space is one static file (the local runner and the CloudFront
 // function map them the same way).
 
-export const pages = ['', 'forgot', 'password', 'documents', 'profile', 'admin', 'help'] as const;
+export const pages = ['', 'forgot', 'password', 'documents', 'profile', 'admin', 'help', 'link'] as const;
 export type Page = (typeof pages)[number];
 
 /** spaceRe matches a space id (docs/SPACES.md). */
@@ -41,7 +41,7 @@ export function safeNext(next: string | null | undefined, space: string): string
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return null;
   const [path, query = ''] = next.split('?', 2);
   const p = parsePath(path);
-  if (!p || p.space !== space || p.page === '' || p.page === 'password' || p.page === 'forgot') return null;
+  if (!p || p.space !== space || p.page === '' || p.page === 'password' || p.page === 'forgot' || p.page === 'link') return null;
   return query ? `${path}?${query}` : path;
 }
 
