@@ -104,9 +104,10 @@ var matrix = []row{
 	// another admin's reset is refused even with that admin's own right password.
 	{route: "PATCH /api/admin/users/{identifier}", swap: "path: a registered admin; body: a password and the caller's own", cells: byCompany, send: resetOwnersPassword,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "403", adminColleague: "403", adminOther: "404"},
-	// Nobody sets its own password through the admin route.
+	// Nobody sets its own password through the admin route (the anonymous caller has no
+	// identifier).
 	{route: "PATCH /api/admin/users/{identifier}", swap: "path: the caller's identifier; body: a password and the caller's own", cells: everyCaller, send: resetOwnersPassword,
-		anon: "401", userSelf: "403", userColleague: "-", userOther: "-", adminSelf: "403", adminColleague: "-", adminOther: "-"},
+		anon: "-", userSelf: "403", userColleague: "-", userOther: "-", adminSelf: "403", adminColleague: "-", adminOther: "-"},
 	// Another user's password takes the caller's own password: none, or a wrong one, is a
 	// 400 (a wrong one counts toward the caller's lock).
 	{route: "PATCH /api/admin/users/{identifier}", swap: "path: owner's identifier; body: a password without the caller's", cells: byRelation, send: resetWithoutAdminPassword,
