@@ -1,11 +1,17 @@
 package security
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // wrongPassword is a well-formed password no account has.
@@ -192,4 +198,168 @@ func median(ds []time.Duration) time.Duration {
 	s := slices.Clone(ds)
 	slices.Sort(s)
 	return s[len(s)/2].Round(100 * time.Microsecond)
+}
+
+// accountItem reads an account's item as stored.
+func (p *portal) accountItem(t testing.TB, identifier string) map[string]ddbtypes.AttributeValue {
+	t.Helper()
+	out, err := p.r.AWS.DynamoDB.GetItem(context.Background(), &dynamodb.GetItemInput{
+		TableName: aws.String(p.r.Env.MainTable), ConsistentRead: aws.Bool(true),
+		Key: map[string]ddbtypes.AttributeValue{
+			"pk": &ddbtypes.AttributeValueMemberS{Value: "ACCT#" + identifier}, "sk": &ddbtypes.AttributeValueMemberS{Value: "ACCT"},
+		},
+	})
+	if err != nil {
+		t.Error(err) // called from goroutines too: no Fatal
+		return nil
+	}
+	return out.Item
+}
+
+// burst sends n requests at once, each from the client pick returns, and returns the
+// answers in order.
+func burst(t *testing.T, n int, pick func(i int) *client, body func(i int) any) []response {
+	t.Helper()
+	answers := make([]response, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		c := pick(i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			answers[i] = c.send(t, http.MethodPost, "/api/auth/login", body(i))
+		}()
+	}
+	close(start)
+	wg.Wait()
+	return answers
+}
+
+// TestConcurrentLockCost: 200 wrong passwords fired at one account at once, each from its
+// own client, cost at most LockAfter hash verifications inside one lock window, and the
+// right password sent once the lock is in place is refused like them. Each attempt takes
+// its place in the account's count before any hashing, so none of them reads a stale
+// "not locked".
+func TestConcurrentLockCost(t *testing.T) {
+	w := theWorld(t)
+	p, a := w.p, w.targets["bf.burst"]
+	release := p.clock.hold() // one lock window, however long the burst takes
+	defer release()
+	clients := make([]*client, 200)
+	for i := range clients {
+		clients[i] = p.client()
+	}
+	before := p.hashes.verify.Load()
+	// The owner sends the right password as soon as the lock is stored, while the burst
+	// is still being served.
+	var right response
+	burstDone, done := make(chan struct{}), make(chan struct{})
+	owner := p.client()
+	go func() {
+		defer close(done)
+		for {
+			if _, ok := p.accountItem(t, a.identifier)["lockedUntil"]; ok {
+				break
+			}
+			select {
+			case <-burstDone:
+				t.Error("no lock was stored during the burst")
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		right = owner.send(t, http.MethodPost, "/api/auth/login", loginBody(a.identifier, a.password))
+	}()
+	answers := burst(t, len(clients), func(i int) *client { return clients[i] },
+		func(int) any { return loginBody(a.identifier, wrongPassword) })
+	close(burstDone)
+	<-done
+	spent := p.hashes.verify.Load() - before
+	counts := map[int]int{}
+	for i, r := range answers {
+		counts[r.status]++
+		if r.status != http.StatusUnauthorized || string(r.body) != string(answers[0].body) {
+			t.Errorf("attempt %d: got %s, want %s", i, r, answers[0])
+		}
+	}
+	t.Logf("200 parallel wrong passwords on one account, then the right one: %d verifications, answers %v", spent, counts)
+	if spent > int64(limits.LockAfter) {
+		t.Errorf("got %d password-hash verifications, want at most %d (LockAfter)", spent, limits.LockAfter)
+	}
+	if right.status != http.StatusUnauthorized || string(right.body) != string(answers[0].body) {
+		t.Errorf("the right password after the lock: got %s, want %s as for a wrong one", right, answers[0])
+	}
+	if f := p.accountItem(t, a.identifier)["failures"]; f == nil || f.(*ddbtypes.AttributeValueMemberN).Value != fmt.Sprint(limits.LockAfter) {
+		t.Errorf("the account counts %v failures, want %d: attempts during the lock count nothing", f, limits.LockAfter)
+	}
+	release()
+	p.clock.advance(limits.LockFirst + time.Second)
+	p.client().login(t, a.identifier, a.password)
+}
+
+// TestConcurrentSprayCost: 200 logins over 200 identifiers fired at once from one client
+// cost at most the client limit's 20 verifications: each attempt takes its place in the
+// client's count before hashing, and the 21st place is refused with 429.
+func TestConcurrentSprayCost(t *testing.T) {
+	w := theWorld(t)
+	p := w.p
+	c := p.client()
+	before := p.hashes.verify.Load()
+	answers := burst(t, 200, func(int) *client { return c }, func(i int) any {
+		identifier := fmt.Sprintf("burst.%03d@example.test", i)
+		if i%10 == 0 {
+			identifier = w.actors[i/10%len(w.actors)].identifier // some real ones among them
+		}
+		return loginBody(identifier, "Autumn-2026!")
+	})
+	spent := p.hashes.verify.Load() - before
+	counts := map[int]int{}
+	for _, r := range answers {
+		counts[r.status]++
+	}
+	t.Logf("200 parallel logins over 200 identifiers from one client: %d verifications, answers %v", spent, counts)
+	if spent > int64(limits.LoginFailuresPerClient.Max) {
+		t.Errorf("got %d password-hash verifications, want at most %d", spent, limits.LoginFailuresPerClient.Max)
+	}
+	if counts[http.StatusUnauthorized] != limits.LoginFailuresPerClient.Max || counts[http.StatusTooManyRequests] != 200-limits.LoginFailuresPerClient.Max {
+		t.Errorf("got answers %v, want %d × 401 and the rest 429", counts, limits.LoginFailuresPerClient.Max)
+	}
+}
+
+// TestPasswordChangeCountsTowardLock: a signed-in session guessing its own current
+// password (POST /api/me/password) counts toward the account's lock as logins do; once
+// locked, even the right current password is refused without hashing, and so is a login.
+func TestPasswordChangeCountsTowardLock(t *testing.T) {
+	w := theWorld(t)
+	p, a := w.p, w.targets["bf.change"]
+	release := p.clock.hold()
+	defer release()
+	thief := p.client()
+	thief.login(t, a.identifier, a.password)
+	change := func(current string) response {
+		return thief.send(t, http.MethodPost, "/api/me/password", map[string]string{
+			"currentPassword": current, "newPassword": "Stolen-Session-99!", "confirmation": "Stolen-Session-99!",
+		})
+	}
+	for i := 1; i <= limits.LockAfter; i++ {
+		if got := change(wrongPassword); got.status != http.StatusBadRequest || got.errorCode() != "wrong_password" {
+			t.Fatalf("wrong current password %d: got %s, want 400 wrong_password", i, got)
+		}
+	}
+	before := p.hashes.verify.Load()
+	if got := change(a.password); got.status != http.StatusBadRequest || got.errorCode() != "wrong_password" {
+		t.Errorf("right current password on a locked account: got %s, want 400 wrong_password", got)
+	}
+	got := p.client().send(t, http.MethodPost, "/api/auth/login", loginBody(a.identifier, a.password))
+	if got.status != http.StatusUnauthorized {
+		t.Errorf("login on the locked account: got %s, want 401", got)
+	}
+	if spent := p.hashes.verify.Load() - before; spent != 0 {
+		t.Errorf("the locked account cost %d verifications, want none", spent)
+	}
+	release()
+	p.clock.advance(limits.LockFirst + time.Second)
+	p.client().login(t, a.identifier, a.password)
 }

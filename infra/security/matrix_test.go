@@ -90,11 +90,30 @@ var matrix = []row{
 	{route: "POST /api/admin/users", swap: "body: owner's space and customer", cells: byCompany, send: createInOwnersCompany,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "400", adminColleague: "400", adminOther: "400"},
 	// "Identifier taken" tells an admin an identifier exists somewhere: the accepted risk
-	// of PRODUCT.md §4, pinned here.
-	{route: "POST /api/admin/users", swap: "body: owner's identifier", cells: byCompany, send: createTakingOwnersIdentifier,
+	// of PRODUCT.md §4, pinned here. Owners are each company's admin, whose identifier an
+	// admin could have chosen.
+	{route: "POST /api/admin/users", swap: "body: owner's identifier", cells: byCompanyAdmin, send: createTakingOwnersIdentifier,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "409", adminColleague: "409", adminOther: "409"},
+	// An address is never an identifier an admin picks, not even the user's own: "@" is
+	// for the accounts ingestion makes from a registered e-mail (PRODUCT.md §4).
+	{route: "POST /api/admin/users", swap: "body: owner's address as identifier", cells: byCompany, send: createWithOwnersAddress,
+		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "400", adminColleague: "400", adminOther: "400"},
 	{route: "PATCH /api/admin/users/{identifier}", swap: "path: owner's identifier", cells: byRelation, send: patchOwner, serial: true,
 		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "200 own", adminColleague: "200 own", adminOther: "404"},
+	// Only the registered admin sets its password, and only with POST /api/me/password:
+	// another admin's reset is refused even with that admin's own right password.
+	{route: "PATCH /api/admin/users/{identifier}", swap: "path: a registered admin; body: a password and the caller's own", cells: byCompany, send: resetOwnersPassword,
+		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "403", adminColleague: "403", adminOther: "404"},
+	// Nobody sets its own password through the admin route (the anonymous caller has no
+	// identifier).
+	{route: "PATCH /api/admin/users/{identifier}", swap: "path: the caller's identifier; body: a password and the caller's own", cells: everyCaller, send: resetOwnersPassword,
+		anon: "-", userSelf: "403", userColleague: "-", userOther: "-", adminSelf: "403", adminColleague: "-", adminOther: "-"},
+	// Another user's password takes the caller's own password: none, or a wrong one, is a
+	// 400 (a wrong one counts toward the caller's lock).
+	{route: "PATCH /api/admin/users/{identifier}", swap: "path: owner's identifier; body: a password without the caller's", cells: byRelation, send: resetWithoutAdminPassword,
+		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "403", adminColleague: "400", adminOther: "404"},
+	{route: "PATCH /api/admin/users/{identifier}", swap: "path: owner's identifier; body: a password and a wrong one for the caller's", cells: byRelation, send: resetWithWrongAdminPassword,
+		anon: "401", userSelf: "403", userColleague: "403", userOther: "403", adminSelf: "403", adminColleague: "400", adminOther: "404"},
 	// Only admins have audit cursors, so no user is its owner.
 	{route: "GET /api/admin/audit", swap: "query: owner's audit cursor", cells: byAdminRelation, send: auditWithOwnerCursor,
 		anon: "401", userSelf: "-", userColleague: "403", userOther: "403", adminSelf: "200 own", adminColleague: "200 own", adminOther: "400"},
@@ -150,6 +169,17 @@ func byCompany(w *world) []cell {
 	for _, c := range callers(w) {
 		for _, co := range w.companies {
 			out = append(out, cell{w: w, caller: c, owner: co.accounts[0]})
+		}
+	}
+	return out
+}
+
+// byCompanyAdmin takes each company's (non-registered) admin as the owner.
+func byCompanyAdmin(w *world) []cell {
+	var out []cell
+	for _, c := range callers(w) {
+		for _, co := range w.companies {
+			out = append(out, cell{w: w, caller: c, owner: co.accounts[1]})
 		}
 	}
 	return out
@@ -369,16 +399,38 @@ func createInOwnersCompany(c cell) (string, string, any) {
 }
 
 func createTakingOwnersIdentifier(c cell) (string, string, any) {
-	body := map[string]any{"identifier": c.owner.identifier, "password": "Taken-Check-77!", "confirmation": "Taken-Check-77!"}
-	if strings.Contains(c.owner.identifier, "@") {
-		// An address is an acceptable identifier only as the user's own address.
-		body["email"] = c.owner.identifier
+	return http.MethodPost, "/api/admin/users", map[string]any{"identifier": c.owner.identifier, "password": "Taken-Check-77!", "confirmation": "Taken-Check-77!"}
+}
+
+func createWithOwnersAddress(c cell) (string, string, any) {
+	return http.MethodPost, "/api/admin/users", map[string]any{
+		"identifier": c.owner.email, "email": c.owner.email, "password": "Taken-Check-77!", "confirmation": "Taken-Check-77!",
 	}
-	return http.MethodPost, "/api/admin/users", body
 }
 
 func patchOwner(c cell) (string, string, any) {
 	return http.MethodPatch, "/api/admin/users/" + url.PathEscape(c.owner.identifier), map[string]any{"firstName": "Matrix"}
+}
+
+// resetPassword is a new password that passes the policy, so only the rights decide.
+const resetPassword = "Matrix-Reset-Key-64!"
+
+func resetOwnersPassword(c cell) (string, string, any) {
+	return http.MethodPatch, "/api/admin/users/" + url.PathEscape(c.owner.identifier), map[string]any{
+		"password": resetPassword, "confirmation": resetPassword, "adminPassword": c.caller.password,
+	}
+}
+
+func resetWithoutAdminPassword(c cell) (string, string, any) {
+	return http.MethodPatch, "/api/admin/users/" + url.PathEscape(c.owner.identifier), map[string]any{
+		"password": resetPassword, "confirmation": resetPassword,
+	}
+}
+
+func resetWithWrongAdminPassword(c cell) (string, string, any) {
+	return http.MethodPatch, "/api/admin/users/" + url.PathEscape(c.owner.identifier), map[string]any{
+		"password": resetPassword, "confirmation": resetPassword, "adminPassword": wrongPassword,
+	}
 }
 
 func auditWithOwnerCursor(c cell) (string, string, any) {

@@ -115,6 +115,12 @@ func startPortal() (*portal, error) {
 		},
 		Log:          slog.New(slog.NewTextHandler(p.logs, nil)),
 		FunctionLogs: p.logs,
+		// The patched moto rewrites no stream, so the readers need not re-read theirs;
+		// re-reading would load moto during the bursts the suite fires.
+		RollbackWindow: -1,
+		// The bursts of 200 logins queue in that one moto process; on a loaded machine
+		// their last answers come after the template's 10 s.
+		MinTimeout: 90 * time.Second,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%w\n%s", err, p.logs.tail(100))
@@ -129,14 +135,29 @@ func startPortal() (*portal, error) {
 }
 
 // clock is the functions' time: base plus the time elapsed since start, plus whatever a
-// test added to jump ahead (a lock running out).
+// test added to jump ahead (a lock running out). A test may hold it still, so that a
+// burst of requests falls inside one lock window however slowly the machine serves it.
 type clock struct {
-	start time.Time
-	extra atomic.Int64
+	start  time.Time
+	extra  atomic.Int64
+	frozen atomic.Int64 // the held time in Unix nanoseconds, 0 when running
 }
 
 func (c *clock) now() time.Time {
+	if f := c.frozen.Load(); f != 0 {
+		return time.Unix(0, f).UTC()
+	}
 	return base.Add(time.Since(c.start) + time.Duration(c.extra.Load()))
+}
+
+// hold stops the clock until the returned function restarts it where it was.
+func (c *clock) hold() (release func()) {
+	at := c.now()
+	c.frozen.Store(at.UnixNano())
+	return func() {
+		c.frozen.Store(0)
+		c.extra.Store(int64(at.Sub(c.now())) + c.extra.Load())
+	}
 }
 
 func (c *clock) advance(d time.Duration) { c.extra.Add(int64(d)) }

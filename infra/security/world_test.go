@@ -287,7 +287,7 @@ func (w *world) addTargets(t *testing.T, ra *actor) {
 		return a
 	}
 	w.targets = map[string]*actor{}
-	for _, id := range []string{"bf.lock", "bf.client", "bf.timing", "bf.inactive"} {
+	for _, id := range []string{"bf.lock", "bf.client", "bf.timing", "bf.inactive", "bf.burst", "bf.change"} {
 		w.targets[id] = create(id, "")
 	}
 	ra.c.send(t, http.MethodPatch, "/api/admin/users/bf.inactive", map[string]any{"active": false}).

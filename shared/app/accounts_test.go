@@ -524,7 +524,8 @@ func TestAdministration(t *testing.T) {
 		change map[string]any
 		code   string
 	}{
-		{"identifier of another company", map[string]any{"identifier": alice, "email": alice}, "identifier_taken"},
+		{"identifier of another company", map[string]any{"identifier": alice, "email": alice}, "bad_request"},
+		{"the user's own address", map[string]any{"identifier": "jean.dupont@example.fr"}, "bad_request"},
 		{"too short", map[string]any{"identifier": "jd"}, "bad_request"},
 		{"forbidden character", map[string]any{"identifier": "jean dupont"}, "bad_request"},
 		{"someone else's address", map[string]any{"identifier": "autre@example.fr"}, "bad_request"},
@@ -548,6 +549,22 @@ func TestAdministration(t *testing.T) {
 			admin.post("/api/admin/users", body).wantError(t, status, c.code)
 		})
 	}
+	// "@" is ingestion's: an admin's identifier never looks like an address.
+	at := map[string]any{}
+	for k, v := range newUser {
+		at[k] = v
+	}
+	at["identifier"] = "jean.dupont@example.fr"
+	e := admin.post("/api/admin/users", at).wantError(t, http.StatusBadRequest, "bad_request")
+	if e["field"] != "identifier" || !strings.Contains(e["message"].(string), "« @ »") {
+		t.Errorf("an identifier with @: got %v, want the identifier named and why", e)
+	}
+	admin.do(http.MethodPut, "/api/me/preferences", map[string]any{"language": "en"}).want(t, http.StatusOK)
+	e = admin.post("/api/admin/users", at).wantError(t, http.StatusBadRequest, "bad_request")
+	if e["message"] != "An identifier chosen by an admin cannot contain “@”: it is reserved to accounts created from a registered e-mail address." {
+		t.Errorf("English message: got %q", e["message"])
+	}
+	admin.do(http.MethodPut, "/api/me/preferences", map[string]any{"language": "fr"}).want(t, http.StatusOK)
 	p.mailAll()
 	if got := p.mailsTo("jean.dupont@example.fr", ""); len(got) != 0 {
 		t.Errorf("creating a user sent %d mails, want none (FAQ §13)", len(got))
@@ -585,8 +602,24 @@ func TestAdministration(t *testing.T) {
 	// A password set by an admin ends the user's sessions and mails the user.
 	p.now = p.now.Add(time.Minute)
 	const pwJean2 = "Tracteur-Jaune-10"
-	admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": "x"}).wantError(t, http.StatusBadRequest, "password_mismatch")
-	admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": pwJean2}).want(t, http.StatusOK)
+	admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": "x", "adminPassword": pwPierre}).wantError(t, http.StatusBadRequest, "password_mismatch")
+	// Setting another's password takes the admin's own; nobody sets its own here, and
+	// nobody but the registered admin sets the registered admin's.
+	e = admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": pwJean2}).wantError(t, http.StatusBadRequest, "bad_request")
+	if e["field"] != "adminPassword" || e["message"] != "Saisissez votre propre mot de passe pour définir celui d'un autre utilisateur." {
+		t.Errorf("no admin password: got %v", e)
+	}
+	admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": pwJean2, "adminPassword": pwJean}).wantError(t, http.StatusBadRequest, "wrong_password")
+	if a := p.item(p.env.MainTable, pk("ACCT#"+pierre, "ACCT")); a["failures"] != 1.0 {
+		t.Errorf("a wrong admin password: the admin's failures are %v, want 1", a["failures"])
+	}
+	admin.do(http.MethodPatch, "/api/admin/users/"+pierre, map[string]any{"password": pwJean2, "confirmation": pwJean2, "adminPassword": pwPierre}).wantError(t, http.StatusForbidden, "forbidden")
+	j.do(http.MethodPatch, "/api/admin/users/"+pierre, map[string]any{"password": pwJean2, "confirmation": pwJean2, "adminPassword": pwJean}).wantError(t, http.StatusForbidden, "forbidden")
+	j.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": pwJean2, "adminPassword": pwJean}).wantError(t, http.StatusForbidden, "forbidden")
+	admin.do(http.MethodPatch, "/api/admin/users/"+jean, map[string]any{"password": pwJean2, "confirmation": pwJean2, "adminPassword": pwPierre}).want(t, http.StatusOK)
+	if a := p.item(p.env.MainTable, pk("ACCT#"+pierre, "ACCT")); a["failures"] != 0.0 {
+		t.Errorf("the right admin password left the admin's failures at %v, want 0", a["failures"])
+	}
 	j.get("/api/me").wantError(t, http.StatusUnauthorized, "unauthenticated")
 	j.post("/api/auth/login", map[string]any{"identifier": jean, "password": pwJean}).wantError(t, http.StatusUnauthorized, "invalid_credentials")
 	j.post("/api/auth/login", map[string]any{"identifier": jean, "password": pwJean2}).want(t, http.StatusOK)

@@ -107,7 +107,7 @@ test('FAQ story: from a dropped PDF to a colleague signing in', async (t) => {
     assert.match(last, /^Votre dernière connexion : \d{2}\/\d{2}\/\d{4} \d{2}:\d{2}$/);
   });
 
-  const colleague = { identifier: 'paul.compta', password: 'Baguette-tradition-7' };
+  const colleague = { identifier: 'paul.compta', password: 'Baguette-tradition-7' }; // its password changes below
   await t.test('the admin adds a user', async () => {
     await page.getByRole('link', { name: 'Administration' }).click();
     await page.waitForURL(/\/admin$/);
@@ -127,6 +127,42 @@ test('FAQ story: from a dropped PDF to a colleague signing in', async (t) => {
     assert.match((await row.textContent()) ?? '', /Comptabilité/);
     // The audit log records the creation.
     await page.locator('table.audit', { hasText: 'Utilisateur créé' }).waitFor();
+  });
+
+  await t.test('an address is refused as an identifier, with the reason under the field', async () => {
+    await page.getByRole('button', { name: 'Ajouter un utilisateur' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Ajouter un utilisateur' });
+    await dialog.getByLabel('Identifiant', { exact: true }).fill('paul@histoire.example');
+    await dialog.getByLabel('Mot de passe', { exact: true }).fill(colleague.password);
+    await dialog.getByLabel('Mot de passe (confirmation)').fill(colleague.password);
+    await dialog.getByRole('button', { name: 'Créer l\'utilisateur' }).click();
+    const field = dialog.getByLabel('Identifiant', { exact: true });
+    await dialog.getByText('ne peut pas contenir « @ »').waitFor();
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    // The message is the field's own description, as a screen reader reads it.
+    const errId = ((await field.getAttribute('aria-describedby')) ?? '').split(' ')[0];
+    assert.match((await dialog.locator(`[id="${errId}"]`).textContent()) ?? '', /« @ »/);
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
+  });
+
+  await t.test('the admin sets the user\'s password with its own', async () => {
+    // Not its own password, nor the registered admin's: those change in My profile.
+    const mine = page.locator('table.users tbody tr', { hasText: admin.email });
+    assert.equal(await mine.getByRole('button', { name: /^Définir un nouveau mot de passe/ }).count(), 0);
+    await page.getByRole('button', { name: `Définir un nouveau mot de passe pour ${colleague.identifier}` }).click();
+    const dialog = page.getByRole('dialog', { name: `Nouveau mot de passe pour ${colleague.identifier}` });
+    colleague.password = 'Pain-de-campagne-8';
+    await dialog.getByLabel('Mot de passe', { exact: true }).fill(colleague.password);
+    await dialog.getByLabel('Mot de passe (confirmation)').fill(colleague.password);
+    const own = dialog.getByLabel('Votre mot de passe', { exact: true });
+    assert.equal(await own.getAttribute('autocomplete'), 'current-password');
+    await own.fill('Pas-le-bon-mot-9');
+    await dialog.getByRole('button', { name: 'Enregistrer' }).click();
+    await dialog.getByText('Le mot de passe actuel est incorrect.').waitFor();
+    assert.equal(await own.getAttribute('aria-invalid'), 'true');
+    await own.fill(admin.password);
+    await dialog.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText(`Nouveau mot de passe enregistré pour ${colleague.identifier}.`).first().waitFor();
   });
 
   await t.test('the new user sees the same documents and no administration', async () => {

@@ -89,6 +89,10 @@ type Options struct {
 	Log *slog.Logger
 	// FunctionLogs receives the functions' JSON logs; nil discards them.
 	FunctionLogs io.Writer
+	// MinTimeout, when longer than a function's template timeout, replaces it: a suite
+	// that fires hundreds of requests at once at one emulator process on a shared
+	// machine tests what is answered, not how fast.
+	MinTimeout time.Duration
 }
 
 // Runner is a running local portal.
@@ -233,7 +237,7 @@ func (r *Runner) setUp(ctx context.Context, ln net.Listener) error {
 			ln.Close()
 			return fmt.Errorf("%s: %w", id, err)
 		}
-		fn := &function{id: id, def: def, handler: h, timeout: def.Timeout,
+		fn := &function{id: id, def: def, handler: h, timeout: max(def.Timeout, r.opts.MinTimeout),
 			arn: fmt.Sprintf("arn:aws:lambda:%s:%s:function:%s-%s", stack.Region, stack.AccountID, stack.Prefix, id)}
 		fn.invoke = fn.call
 		if r.opts.Wrap != nil {

@@ -67,4 +67,21 @@ with mock_aws():
         c.transact_write_items(TransactItems=[{"Put":{"TableName":"a","Item":{"pk":{"S":"t"},"sk":{"S":str(i)}}}}])
     per = (time.time() - t0) / 20
     assert per < 0.05, "%.0f ms per transaction on 2,000 items: the tables are still copied" % (per * 1000)
+    # Parallel conditional writes: of 200 increments refused from 5 on, exactly 5 pass.
+    import threading
+    c.put_item(TableName="b", Item={"pk":{"S":"counter"},"n":{"N":"0"}})
+    passed, gate = [], threading.Barrier(20)
+    def bump():
+        gate.wait()
+        for _ in range(10):
+            try:
+                c.update_item(TableName="b", Key={"pk":{"S":"counter"}}, UpdateExpression="ADD n :one",
+                    ConditionExpression="n < :max", ExpressionAttributeValues={":one":{"N":"1"},":max":{"N":"5"}})
+                passed.append(1)
+            except c.exceptions.ConditionalCheckFailedException:
+                pass
+    threads = [threading.Thread(target=bump) for _ in range(20)]
+    for th in threads: th.start()
+    for th in threads: th.join()
+    assert len(passed) == 5, "%d parallel conditional increments passed, want 5" % len(passed)
     print("rollback ok, %.1f ms per transaction on 2,000 items" % (per * 1000))

@@ -18,6 +18,11 @@ changes two things, as DynamoDB behaves:
   names. Should a write still fail, those items are put back and the stream records the
   transaction appended are dropped, as moto's own rollback drops them.
 
+- Each write request (PutItem, UpdateItem, DeleteItem, BatchWriteItem,
+  TransactWriteItems) runs under one lock, from reading its condition to rendering its
+  answer: moto serves requests on threads and its condition check and write are two
+  steps, so two parallel conditional writes could both pass where DynamoDB lets one.
+
 Updates, validation and errors stay moto's own code.
 """
 
@@ -26,6 +31,7 @@ import threading as _threading
 
 try:
     import moto.dynamodb.models as _models
+    import moto.dynamodb.responses as _responses
     from moto.dynamodb.comparisons import get_filter_expression as _condition
     from moto.dynamodb.exceptions import ConditionalCheckFailed as _Failed
     from moto.dynamodb.exceptions import TransactionCanceledException as _Canceled
@@ -141,6 +147,17 @@ def _install():
 
     _models.copy = _Copy()
     _models.DynamoDBBackend.transact_write_items = transact_write_items
+
+    writes = _threading.RLock()
+
+    def serialised(method):
+        def run(self, *args, **kwargs):
+            with writes:
+                return method(self, *args, **kwargs)
+        return run
+
+    for name in ("put_item", "update_item", "delete_item", "batch_write_item", "transact_write_items"):
+        setattr(_responses.DynamoHandler, name, serialised(getattr(_responses.DynamoHandler, name)))
 
 
 if _models is not None:

@@ -18,6 +18,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/tokens"
 )
 
@@ -103,41 +104,81 @@ func (s *Store) CreateAccount(ctx context.Context, a accounts.Account, e audit.E
 	return nil
 }
 
-// AddFailure counts a failed login atomically, so parallel attempts all count.
-func (s *Store) AddFailure(ctx context.Context, identifier string) (int, error) {
-	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.tables.Main, Key: key(accountPK(identifier), "ACCT"),
-		UpdateExpression:          aws.String("ADD failures :one"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":one": numValue(1)},
-		ReturnValues:              types.ReturnValueUpdatedNew,
-	})
-	if conditionFailed(err) {
-		return 0, fault.NotFound("account")
+// ReserveAttempt counts a password attempt on an account before the password is checked,
+// in conditional writes (docs/DATA.md): below the lock threshold an ADD that fails once a
+// lock holds or the threshold is reached; at the threshold a write that sets the count
+// and the lock together, on condition that the count is still the one read, so of
+// parallel attempts exactly one reaches the threshold and the others find the lock.
+func (s *Store) ReserveAttempt(ctx context.Context, identifier string, now time.Time, l ratelimit.Limits) (accounts.Account, bool, error) {
+	k := key(accountPK(identifier), "ACCT")
+	var old map[string]types.AttributeValue // the item as the last refused write saw it
+	for range 8 {
+		e := newUpdateExpr()
+		e.cond("attribute_exists(" + e.name("pk") + ")")
+		lk := e.name("lockedUntil")
+		e.cond("(attribute_not_exists(" + lk + ") OR " + lk + " <= " + e.value(str(lockNow(now))) + ")")
+		f := e.name("failures")
+		n := 0
+		if old != nil {
+			var it accountItem
+			if err := attributevalue.UnmarshalMap(old, &it); err != nil {
+				return accounts.Account{}, false, err
+			}
+			if a := it.account(); a.Locked(now) {
+				return a, false, nil
+			}
+			n = it.Failures
+		}
+		if l.LockAfter > 0 && n+1 >= l.LockAfter {
+			until := lockValue(now.Add(l.LockFor(n + 1)))
+			e.set("failures", numValue(int64(n+1)))
+			e.set("lockedUntil", str(until))
+			e.cond("(attribute_not_exists(" + f + ") OR " + f + " = " + e.value(numValue(int64(n))) + ")")
+		} else {
+			e.sets = append(e.sets, f+" = if_not_exists("+f+", "+e.value(numValue(0))+") + "+e.value(numValue(1)))
+			if l.LockAfter > 0 {
+				e.cond("(attribute_not_exists(" + f + ") OR " + f + " < " + e.value(numValue(int64(l.LockAfter-1))) + ")")
+			}
+		}
+		out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &s.tables.Main, Key: k, UpdateExpression: aws.String(e.update()),
+			ConditionExpression:      aws.String(strings.Join(e.conds, " AND ")),
+			ExpressionAttributeNames: e.names, ExpressionAttributeValues: e.values,
+			ReturnValues: types.ReturnValueAllNew, ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+		})
+		var cf *types.ConditionalCheckFailedException
+		switch {
+		case errors.As(err, &cf):
+			if cf.Item == nil {
+				return accounts.Account{}, false, fault.NotFound("account")
+			}
+			old = cf.Item
+			continue
+		case err != nil:
+			return accounts.Account{}, false, fmt.Errorf("reserve attempt: %w", err)
+		}
+		var it accountItem
+		if err := attributevalue.UnmarshalMap(out.Attributes, &it); err != nil {
+			return accounts.Account{}, false, err
+		}
+		return it.account(), true, nil
 	}
-	if err != nil {
-		return 0, fmt.Errorf("count failure: %w", err)
-	}
-	n, ok := out.Attributes["failures"].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, errors.New("count failure: no count returned")
-	}
-	return strconv.Atoi(n.Value)
+	// Still racing after that many rounds: refuse, as a lock would.
+	return accounts.Account{}, false, fmt.Errorf("reserve attempt: %w", accounts.ErrConflict)
 }
 
-// LockUntil sets lockedUntil.
-func (s *Store) LockUntil(ctx context.Context, identifier string, until time.Time) error {
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.tables.Main, Key: key(accountPK(identifier), "ACCT"),
-		UpdateExpression:          aws.String("SET lockedUntil = :t"),
-		ConditionExpression:       aws.String("attribute_exists(pk)"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": timeValue(until)},
-	})
-	if conditionFailed(err) {
-		return fault.NotFound("account")
+// lockValue is a lock's end as stored: rounded up to the second, in RFC 3339 UTC, a
+// fixed-width string that orders as time does in a condition.
+func lockValue(t time.Time) string {
+	if u := t.Truncate(time.Second); u.Before(t) {
+		t = u.Add(time.Second)
 	}
-	return err
+	return t.UTC().Format(time.RFC3339)
 }
+
+// lockNow is now as a lock condition compares it: a lock ending at a whole second holds
+// while now's second is before it.
+func lockNow(now time.Time) string { return now.Truncate(time.Second).UTC().Format(time.RFC3339) }
 
 // Token reads a stored token with a consistent read.
 func (s *Store) Token(ctx context.Context, hash string) (tokens.Record, error) {
@@ -397,6 +438,14 @@ func (s *Store) accountWrite(u accounts.Update) (types.TransactWriteItem, error)
 	}
 	if u.MustBeActive {
 		e.cond(e.name("active") + " = " + e.value(&types.AttributeValueMemberBOOL{Value: true}))
+	}
+	if u.UnlockedAt != nil {
+		lk := e.name("lockedUntil")
+		c := "attribute_not_exists(" + lk + ") OR " + lk + " <= " + e.value(str(lockNow(*u.UnlockedAt)))
+		if !u.OwnLock.IsZero() {
+			c += " OR " + lk + " = " + e.value(str(lockValue(u.OwnLock)))
+		}
+		e.cond("(" + c + ")")
 	}
 	k := key(accountPK(u.Identifier), "ACCT")
 	cond := aws.String(strings.Join(e.conds, " AND "))

@@ -40,17 +40,39 @@ func (s *Store) AddCount(ctx context.Context, k string, expires time.Time) (int,
 	return strconv.Atoi(n.Value)
 }
 
-// Count reads a counter item; a missing one counts 0.
-func (s *Store) Count(ctx context.Context, k string) (int, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.tables.Main, Key: key(ratePK(k), "RATE"), ConsistentRead: aws.Bool(true),
+// TakeCount adds one to a counter item on condition that its count is below max, one
+// conditional write: parallel requests cannot all read "below" and all pass.
+func (s *Store) TakeCount(ctx context.Context, k string, max int, expires time.Time) (bool, error) {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key(ratePK(k), "RATE"),
+		UpdateExpression:         aws.String("ADD #c :one SET #ttl = if_not_exists(#ttl, :ttl)"),
+		ConditionExpression:      aws.String("attribute_not_exists(#c) OR #c < :max"),
+		ExpressionAttributeNames: map[string]string{"#c": "count", "#ttl": "ttl"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":one": numValue(1), ":ttl": numValue(expires.Unix()), ":max": numValue(int64(max)),
+		},
 	})
+	if conditionFailed(err) {
+		return false, nil
+	}
 	if err != nil {
-		return 0, fmt.Errorf("read count: %w", err)
+		return false, fmt.Errorf("take count: %w", err)
 	}
-	n, ok := out.Item["count"].(*types.AttributeValueMemberN)
-	if !ok {
-		return 0, nil
+	return true, nil
+}
+
+// ReturnCount takes one back from a positive count; a counter that expired meanwhile is
+// not brought back as a negative one.
+func (s *Store) ReturnCount(ctx context.Context, k string) error {
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key(ratePK(k), "RATE"),
+		UpdateExpression:          aws.String("ADD #c :minus"),
+		ConditionExpression:       aws.String("#c > :zero"),
+		ExpressionAttributeNames:  map[string]string{"#c": "count"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":minus": numValue(-1), ":zero": numValue(0)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("return count: %w", err)
 	}
-	return strconv.Atoi(n.Value)
+	return nil
 }

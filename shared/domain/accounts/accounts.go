@@ -82,14 +82,13 @@ func CandidateIdentifier(email string, n int) string {
 	return fmt.Sprintf("%s_%d", local, n)
 }
 
-// ValidChosenIdentifier checks an identifier an admin picks: 3–64 of a-z 0-9 . _ -, or
-// the user's own e-mail address. A loop, not a regexp: compiling one at every function's
-// cold start cost more than the checks (docs/BENCHMARKS.md, R9).
-func ValidChosenIdentifier(identifier, email string) bool {
+// ValidChosenIdentifier checks an identifier an admin picks: 3–64 of a-z 0-9 . _ -. An
+// address is never one: identifiers with "@" are the ones ingestion derives from a
+// registered e-mail (PRODUCT.md §4), so an admin cannot make one that reads as, or later
+// collides with, an address's own. A loop, not a regexp: compiling one at every
+// function's cold start cost more than the checks (docs/BENCHMARKS.md, R9).
+func ValidChosenIdentifier(identifier string) bool {
 	id := strings.ToLower(identifier)
-	if email != "" && id == strings.ToLower(email) {
-		return true
-	}
 	if len(id) < 3 || len(id) > 64 {
 		return false
 	}

@@ -32,7 +32,8 @@ type NewUser struct {
 }
 
 // CreateUser creates an account in the admin's company with the password the admin
-// chose; no mail goes out (FAQ §13). It returns an invalid fault naming a bad field,
+// chose; no mail goes out (FAQ §13). It returns an invalid fault naming a bad field (an
+// identifier with "@" among them, PRODUCT.md §4),
 // password.ErrMismatch, a *password.PolicyError or ErrIdentifierTaken (a conflict).
 func (s *Service) CreateUser(ctx context.Context, admin Account, in NewUser) (Account, error) {
 	if !admin.Admin {
@@ -50,7 +51,11 @@ func (s *Service) CreateUser(ctx context.Context, admin Account, in NewUser) (Ac
 		return Account{}, err
 	}
 	identifier := strings.ToLower(strings.TrimSpace(in.Identifier))
-	if !ValidChosenIdentifier(identifier, *f.Email) {
+	if strings.Contains(identifier, "@") {
+		return Account{}, &fault.Error{Code: fault.CodeInvalid, Field: "identifier", Message: "identifier_at_reserved",
+			Detail: "identifiers with @ are reserved to accounts of a registered e-mail"}
+	}
+	if !ValidChosenIdentifier(identifier) {
 		return Account{}, invalid("identifier")
 	}
 	if err := password.Check(in.Password, in.Confirmation, identifier); err != nil {
@@ -89,20 +94,24 @@ func (s *Service) CreateUser(ctx context.Context, admin Account, in NewUser) (Ac
 }
 
 // UserChange is what an admin changes of an account; nil leaves a field alone. A new
-// password comes with its confirmation.
+// password comes with its confirmation and the admin's own current password.
 type UserChange struct {
 	Fields
 	Password, Confirmation *string
+	AdminPassword          *string
 }
 
 // UpdateUser changes an account of the admin's company (PRODUCT.md §6.6). A new password or a
 // deactivation ends every session of the account; a new password also mails the
 // account's own address. The registered admin cannot be deactivated or demoted, nor its
-// registered e-mail changed, by another admin, and no admin deactivates or demotes
-// itself. It returns a not_found fault for an account of another company as for an
-// unknown one, a forbidden fault, an invalid fault naming a bad field,
-// password.ErrMismatch or a *password.PolicyError.
-func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier string, ch UserChange) (Account, error) {
+// registered e-mail or password changed, by another admin, and no admin deactivates or
+// demotes itself or sets its own password here (that is ChangePassword). Setting
+// another user's password takes the admin's own current password, checked as a login
+// checks one from client. It returns a not_found fault for an account of another
+// company as for an unknown one, a forbidden fault, an invalid fault naming a bad
+// field, ErrWrongPassword, a too_many fault, password.ErrMismatch or a
+// *password.PolicyError.
+func (s *Service) UpdateUser(ctx context.Context, client string, admin Account, identifier string, ch UserChange) (Account, error) {
 	if !admin.Admin {
 		return Account{}, forbidden()
 	}
@@ -127,6 +136,17 @@ func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier stri
 	if ch.Email != nil && t.RegisteredAdmin && !strings.EqualFold(strings.TrimSpace(*ch.Email), t.Email) {
 		// The registered e-mail is the supplier's referential's (FAQ §15).
 		return Account{}, forbidden()
+	}
+	setsPassword := ch.Password != nil || ch.Confirmation != nil
+	if setsPassword && (self || t.RegisteredAdmin) {
+		// One's own password changes with the current one (ChangePassword), and the
+		// registered admin's only so: another admin taking it over would hold the
+		// company's referential account.
+		return Account{}, forbidden()
+	}
+	if setsPassword && deref(ch.AdminPassword) == "" {
+		return Account{}, &fault.Error{Code: fault.CodeInvalid, Field: "adminPassword", Message: "admin_password_required",
+			Detail: "the admin's own password is required to set another user's"}
 	}
 	sp, err := s.Store.Space(ctx, admin.Space)
 	if err != nil {
@@ -158,6 +178,9 @@ func (s *Service) UpdateUser(ctx context.Context, admin Account, identifier stri
 		pw, conf := deref(ch.Password), deref(ch.Confirmation)
 		if err := password.Check(pw, conf, t.Identifier); err != nil {
 			return Account{}, err
+		}
+		if err := s.checkOwnPassword(ctx, client, admin, *ch.AdminPassword); err != nil {
+			return Account{}, wrap("update user", err)
 		}
 		if u.PasswordHash, err = s.Hasher.Hash(pw); err != nil {
 			return Account{}, wrap("update user", err)

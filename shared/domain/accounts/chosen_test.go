@@ -21,7 +21,7 @@ func TestValidChosenIdentifierAsPattern(t *testing.T) {
 		cases = append(cases, string(b))
 	}
 	for _, id := range cases {
-		if got, want := ValidChosenIdentifier(id, ""), pattern.MatchString(strings.ToLower(id)); got != want {
+		if got, want := ValidChosenIdentifier(id), pattern.MatchString(strings.ToLower(id)); got != want {
 			t.Errorf("ValidChosenIdentifier(%q): got %v, want %v", id, got, want)
 		}
 	}

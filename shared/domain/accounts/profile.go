@@ -7,7 +7,6 @@ import (
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/password"
-	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/sessions"
 )
 
@@ -59,32 +58,16 @@ func (s *Service) SetPreferences(ctx context.Context, a Account, historyMonths *
 	return a.With(u), nil
 }
 
-// ChangePassword changes the signed-in account's own password (PRODUCT.md §6.5). The caller's
+// ChangePassword changes the signed-in account's own password (PRODUCT.md §6.5). The current
+// password is checked as a login checks one: a wrong one counts toward the client's
+// limit and the account's lock, and a locked account is refused unhashed. The caller's
 // session goes on under a new id; every other session of the account ends. It returns
 // ErrWrongPassword, password.ErrMismatch, a *password.PolicyError (all invalid), a
 // too_many fault when the client failed too often, or an unauthenticated fault when the
 // session ended meanwhile.
 func (s *Service) ChangePassword(ctx context.Context, client string, a Account, sess sessions.Session, current, pw, confirmation string) (string, sessions.Session, error) {
-	lim := s.Limits.LoginFailuresPerClient
-	spent, err := s.Limiter.Spent(ctx, ratelimit.ScopeLoginClient, client, lim)
-	if err != nil {
+	if err := s.checkOwnPassword(ctx, client, a, current); err != nil {
 		return "", sessions.Session{}, wrap("change password", err)
-	}
-	if spent {
-		return "", sessions.Session{}, tooManyRequests()
-	}
-	ok := false
-	if a.PasswordHash != "" {
-		ok, _, _ = s.Hasher.Verify(a.PasswordHash, current)
-	} else {
-		s.Hasher.VerifyDummy(current)
-	}
-	if !ok {
-		// A stolen session must not make guessing the password cheaper than a login.
-		if err := s.Limiter.Record(ctx, ratelimit.ScopeLoginClient, client, lim); err != nil {
-			return "", sessions.Session{}, wrap("change password", err)
-		}
-		return "", sessions.Session{}, ErrWrongPassword
 	}
 	if err := password.Check(pw, confirmation, a.Identifier); err != nil {
 		return "", sessions.Session{}, err

@@ -69,10 +69,14 @@ type Store interface {
 	// ErrConflict when a condition on the account fails and ErrTokenSpent when the token
 	// to spend is gone.
 	Apply(ctx context.Context, u Update) error
-	// AddFailure counts one more consecutive failed login and returns the count.
-	AddFailure(ctx context.Context, identifier string) (int, error)
-	// LockUntil locks the account against logins until until.
-	LockUntil(ctx context.Context, identifier string, until time.Time) error
+	// ReserveAttempt counts a password attempt on an account before the password is
+	// checked (PRODUCT.md §6): its count of consecutive failures goes up by one, and the
+	// attempt that brings it to l.LockAfter or beyond also locks the account for
+	// l.LockFor(count), in the same atomic write. While a lock holds at now it writes
+	// nothing and returns false with the account as it is. Otherwise it returns true and
+	// the account as the write left it, locked only by a lock this attempt set. An
+	// unknown identifier is a fault.ErrNotFound.
+	ReserveAttempt(ctx context.Context, identifier string, now time.Time, l ratelimit.Limits) (Account, bool, error)
 
 	// Token returns a stored token by hash, or a fault.ErrNotFound.
 	Token(ctx context.Context, hash string) (tokens.Record, error)
@@ -103,6 +107,10 @@ type Update struct {
 	Space, CustomerNumber string // when set, the account must belong to this company
 	Epoch                 *int64 // when set, the account's session epoch must still be this
 	MustBeActive          bool
+	// UnlockedAt, when set, requires that no lock holds at that instant but OwnLock, the
+	// one the attempt being applied set itself when it reserved its place.
+	UnlockedAt *time.Time
+	OwnLock    time.Time
 
 	Set             Fields
 	PasswordHash    string // a new hash; "" keeps the current one

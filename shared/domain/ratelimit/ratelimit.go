@@ -62,13 +62,18 @@ const (
 	ScopeLink            = "link"
 )
 
-// Counter keeps counts that vanish after a while.
+// Counter keeps counts that vanish after a while. Each change is one atomic write, so
+// every container counting at once agrees.
 type Counter interface {
 	// AddCount adds one to the count under key, kept at least until expires, and returns
 	// the new count.
 	AddCount(ctx context.Context, key string, expires time.Time) (int, error)
-	// Count returns the count under key, 0 when there is none.
-	Count(ctx context.Context, key string) (int, error)
+	// TakeCount adds one to the count under key, kept at least until expires, unless it
+	// already reached max: then it changes nothing and returns false.
+	TakeCount(ctx context.Context, key string, max int, expires time.Time) (bool, error)
+	// ReturnCount takes one back from a positive count under key; a missing or zero count
+	// stays as it is.
+	ReturnCount(ctx context.Context, key string) error
 }
 
 // Limiter counts events in fixed windows: a window starts at a multiple of its length
@@ -102,25 +107,27 @@ func (lm Limiter) Hit(ctx context.Context, scope, key string, l Limit) (bool, er
 	return n <= l.Max, nil
 }
 
-// Spent reports, without counting, whether the window's events already reached the limit.
-func (lm Limiter) Spent(ctx context.Context, scope, key string, l Limit) (bool, error) {
+// Take counts one event before it is judged, unless the window's events already reached
+// the limit: then it counts nothing and returns false. Counting first is what makes the
+// limit hold for parallel requests, each of which sees the others' counts. slot names
+// what was counted, for Return; it is "" when nothing was.
+func (lm Limiter) Take(ctx context.Context, scope, key string, l Limit) (slot string, ok bool, err error) {
 	if l.Max <= 0 {
-		return false, nil
-	}
-	k, _ := window(scope, key, l, lm.Now())
-	n, err := lm.Counter.Count(ctx, k)
-	if err != nil {
-		return false, err
-	}
-	return n >= l.Max, nil
-}
-
-// Record counts one event without judging it (a failure that Spent checks later).
-func (lm Limiter) Record(ctx context.Context, scope, key string, l Limit) error {
-	if l.Max <= 0 {
-		return nil
+		return "", true, nil
 	}
 	k, end := window(scope, key, l, lm.Now())
-	_, err := lm.Counter.AddCount(ctx, k, end)
-	return err
+	ok, err = lm.Counter.TakeCount(ctx, k, l.Max, end)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	return k, true, nil
+}
+
+// Return takes back an event Take counted that turned out not to count (a successful
+// login, where the limit counts failures).
+func (lm Limiter) Return(ctx context.Context, slot string) error {
+	if slot == "" {
+		return nil
+	}
+	return lm.Counter.ReturnCount(ctx, slot)
 }

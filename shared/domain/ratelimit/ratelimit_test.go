@@ -51,7 +51,21 @@ func (c *fakeCounter) AddCount(_ context.Context, key string, expires time.Time)
 	return c.counts[key], nil
 }
 
-func (c *fakeCounter) Count(_ context.Context, key string) (int, error) { return c.counts[key], nil }
+func (c *fakeCounter) TakeCount(_ context.Context, key string, max int, expires time.Time) (bool, error) {
+	if c.counts[key] >= max {
+		return false, nil
+	}
+	c.counts[key]++
+	c.expires[key] = expires
+	return true, nil
+}
+
+func (c *fakeCounter) ReturnCount(_ context.Context, key string) error {
+	if c.counts[key] > 0 {
+		c.counts[key]--
+	}
+	return nil
+}
 
 func TestLimiter(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 3, 0, 0, time.UTC)
@@ -86,27 +100,43 @@ func TestLimiter(t *testing.T) {
 	}
 }
 
-func TestSpentAndRecord(t *testing.T) {
+func TestTakeAndReturn(t *testing.T) {
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	c := &fakeCounter{counts: map[string]int{}, expires: map[string]time.Time{}}
 	lm := Limiter{Counter: c, Now: func() time.Time { return now }}
 	ctx := context.Background()
 	limit := Limit{Max: 2, Window: time.Minute}
+	var slots []string
 	for i := 0; i < 2; i++ {
-		if spent, _ := lm.Spent(ctx, ScopeLoginClient, "ip", limit); spent {
-			t.Fatalf("spent after %d failures, want only after 2", i)
+		slot, ok, err := lm.Take(ctx, ScopeLoginClient, "ip", limit)
+		if err != nil || !ok || slot == "" {
+			t.Fatalf("take %d: got %q %v %v, want a slot", i, slot, ok, err)
 		}
-		if err := lm.Record(ctx, ScopeLoginClient, "ip", limit); err != nil {
-			t.Fatal(err)
-		}
+		slots = append(slots, slot)
 	}
-	if spent, _ := lm.Spent(ctx, ScopeLoginClient, "ip", limit); !spent {
-		t.Error("got not spent after 2 failures, want spent")
+	if slot, ok, _ := lm.Take(ctx, ScopeLoginClient, "ip", limit); ok || slot != "" {
+		t.Fatalf("third take: got %q %v, want refused", slot, ok)
 	}
+	if got := c.counts[slots[0]]; got != 2 {
+		t.Errorf("a refused take counted: got %d, want 2", got)
+	}
+	if err := lm.Return(ctx, slots[1]); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := lm.Take(ctx, ScopeLoginClient, "ip", limit); !ok {
+		t.Error("a returned slot was not free again")
+	}
+	if err := lm.Return(ctx, ""); err != nil {
+		t.Errorf("returning nothing: %v", err)
+	}
+
 	unlimited := Limit{}
 	for i := 0; i < 5; i++ {
 		if ok, _ := lm.Hit(ctx, ScopeLink, "t", unlimited); !ok {
 			t.Fatal("a disabled limit refused")
+		}
+		if slot, ok, _ := lm.Take(ctx, ScopeLoginClient, "other", unlimited); !ok || slot != "" {
+			t.Fatal("a disabled limit refused or counted")
 		}
 	}
 	if len(c.counts) != 1 {

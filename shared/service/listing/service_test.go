@@ -73,7 +73,20 @@ func (f *fakeStore) AddCount(ctx context.Context, key string, expires time.Time)
 	return f.counts[key], nil
 }
 
-func (f *fakeStore) Count(ctx context.Context, key string) (int, error) { return f.counts[key], nil }
+func (f *fakeStore) TakeCount(ctx context.Context, key string, max int, expires time.Time) (bool, error) {
+	if f.counts[key] >= max {
+		return false, nil
+	}
+	f.counts[key]++
+	return true, nil
+}
+
+func (f *fakeStore) ReturnCount(ctx context.Context, key string) error {
+	if f.counts[key] > 0 {
+		f.counts[key]--
+	}
+	return nil
+}
 
 type fakeSpaces struct{ sp *spaces.Space }
 

@@ -67,27 +67,28 @@ func createUser(d AdminDeps) http.Handler {
 func updateUser(d AdminDeps) http.Handler {
 	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
 		var in struct {
-			FirstName    *string `json:"firstName"`
-			LastName     *string `json:"lastName"`
-			Email        *string `json:"email"`
-			Phone        *string `json:"phone"`
-			Mobile       *string `json:"mobile"`
-			Active       *bool   `json:"active"`
-			Admin        *bool   `json:"admin"`
-			Profile      *string `json:"profile"`
-			Password     *string `json:"password"`
-			Confirmation *string `json:"confirmation"`
+			FirstName     *string `json:"firstName"`
+			LastName      *string `json:"lastName"`
+			Email         *string `json:"email"`
+			Phone         *string `json:"phone"`
+			Mobile        *string `json:"mobile"`
+			Active        *bool   `json:"active"`
+			Admin         *bool   `json:"admin"`
+			Profile       *string `json:"profile"`
+			Password      *string `json:"password"`
+			Confirmation  *string `json:"confirmation"`
+			AdminPassword *string `json:"adminPassword"`
 		}
 		if err := decode(w, r, &in); err != nil {
 			return err
 		}
 		c, _ := CallerFrom(r.Context())
-		a, err := d.Accounts.UpdateUser(r.Context(), c.Account, r.PathValue("identifier"), accounts.UserChange{
+		a, err := d.Accounts.UpdateUser(r.Context(), clientIP(r), c.Account, r.PathValue("identifier"), accounts.UserChange{
 			Fields: accounts.Fields{
 				FirstName: in.FirstName, LastName: in.LastName, Email: in.Email, Phone: in.Phone,
 				Mobile: in.Mobile, Profile: in.Profile, Active: in.Active, Admin: in.Admin,
 			},
-			Password: in.Password, Confirmation: in.Confirmation,
+			Password: in.Password, Confirmation: in.Confirmation, AdminPassword: in.AdminPassword,
 		})
 		if err != nil {
 			return err

@@ -34,11 +34,16 @@ var messages = map[string][2]string{ // key → {fr, en}
 	"too_large":         {"Demande trop volumineuse.", "Request too large."},
 	"internal":          {"Une erreur interne est survenue. Réessayez plus tard.", "An internal error occurred. Please try again later."},
 	// Keys that are not codes.
-	"not_json":        {"La requête doit être envoyée en JSON.", "The request must be sent as JSON."},
-	"cross_origin":    {"Requête refusée : elle ne vient pas du portail.", "Request refused: it does not come from the portal."},
-	"invalid_field":   {"Valeur invalide : %s.", "Invalid value: %s."},
-	"recovery_sent":   {"Si cette adresse correspond à un compte, un mail de récupération de votre identifiant ou mot de passe vous a été adressé.", "If this address belongs to an account, a mail to recover your identifier or password has been sent to it."},
-	"exports_pending": {"Vous avez déjà %s exports en préparation. Réessayez quand l'un d'eux sera prêt.", "You already have %s exports being prepared. Try again once one of them is ready."},
+	"not_json":                {"La requête doit être envoyée en JSON.", "The request must be sent as JSON."},
+	"cross_origin":            {"Requête refusée : elle ne vient pas du portail.", "Request refused: it does not come from the portal."},
+	"invalid_field":           {"Valeur invalide : %s.", "Invalid value: %s."},
+	"recovery_sent":           {"Si cette adresse correspond à un compte, un mail de récupération de votre identifiant ou mot de passe vous a été adressé.", "If this address belongs to an account, a mail to recover your identifier or password has been sent to it."},
+	"exports_pending":         {"Vous avez déjà %s exports en préparation. Réessayez quand l'un d'eux sera prêt.", "You already have %s exports being prepared. Try again once one of them is ready."},
+	"admin_password_required": {"Saisissez votre propre mot de passe pour définir celui d'un autre utilisateur.", "Type your own password to set another user's."},
+	"identifier_at_reserved": {
+		"Un identifiant choisi par un administrateur ne peut pas contenir « @ » : ce signe est réservé aux comptes créés à partir d'une adresse e-mail enregistrée.",
+		"An identifier chosen by an admin cannot contain “@”: it is reserved to accounts created from a registered e-mail address.",
+	},
 	"recovery_mailed": {"Un mail de récupération de votre identifiant ou mot de passe vous a été adressé.", "A mail to recover your identifier or password has been sent to you."},
 }
 

@@ -60,7 +60,10 @@ func (f failingStore) CurrentRecovery(context.Context, string, string) (string, 
 type failingCounter struct{ err error }
 
 func (f failingCounter) AddCount(context.Context, string, time.Time) (int, error) { return 0, f.err }
-func (f failingCounter) Count(context.Context, string) (int, error)               { return 0, f.err }
+func (f failingCounter) TakeCount(context.Context, string, int, time.Time) (bool, error) {
+	return false, f.err
+}
+func (f failingCounter) ReturnCount(context.Context, string) error { return f.err }
 
 type failingSpaces struct{ err error }
 

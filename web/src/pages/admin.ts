@@ -75,8 +75,12 @@ class UsersView {
         });
         actions.push(toggle);
       }
-      const pw = button(t('admin.setPassword'), { 'aria-label': t('admin.setPasswordLabel', { identifier: u.identifier }), onclick: () => this.openPassword(pw, u) });
-      actions.push(pw);
+      // One's own password changes in My profile, with the current one; the registered
+      // admin's only there.
+      if (!u.registeredAdmin && !isMe) {
+        const pw = button(t('admin.setPassword'), { 'aria-label': t('admin.setPasswordLabel', { identifier: u.identifier }), onclick: () => this.openPassword(pw, u) });
+        actions.push(pw);
+      }
       return h('tr', { class: u.active ? undefined : 'inactive' },
         h('th', { scope: 'row', class: 'breakable', 'data-label': t('admin.col.identifier') }, u.identifier,
           isMe ? h('span', { class: 'tag' }, ' ', t('admin.you')) : null,
@@ -203,15 +207,19 @@ class UsersView {
   private openPassword(opener: HTMLElement, u: User): void {
     const password = textField({ label: t('admin.field.password'), name: 'password', type: 'password', autocomplete: 'new-password', required: true, hint: t('pw.policy'), maxlength: 256 });
     const confirmation = textField({ label: t('admin.field.confirmation'), name: 'confirmation', type: 'password', autocomplete: 'new-password', required: true, maxlength: 256 });
+    // The admin's own password: a stolen admin session alone cannot take an account over.
+    const adminPassword = textField({ label: t('admin.field.adminPassword'), name: 'adminPassword', type: 'password', autocomplete: 'current-password', required: true, hint: t('admin.field.adminPasswordHint'), maxlength: 256 });
     const submit = h('button', { type: 'submit', class: 'btn primary' }, t('save'));
     const form = h('form', { class: 'form' });
     const dialog = openDialog(t('admin.pwTitle', { identifier: u.identifier }), opener, form);
     const ui = bindForm(form, {
       submit,
+      fields: { adminPassword },
       passwordField: password,
       confirmationField: confirmation,
+      currentPasswordField: adminPassword,
       validate: () => {
-        if (![requireValue(password), requireValue(confirmation)].every(Boolean)) return false;
+        if (![requireValue(password), requireValue(confirmation), requireValue(adminPassword)].every(Boolean)) return false;
         if (password.input.value !== confirmation.input.value) {
           confirmation.error(t('pw.mismatch'));
           return false;
@@ -219,7 +227,7 @@ class UsersView {
         return true;
       },
       run: async () => {
-        await api.updateUser(u.identifier, { password: password.input.value, confirmation: confirmation.input.value });
+        await api.updateUser(u.identifier, { password: password.input.value, confirmation: confirmation.input.value, adminPassword: adminPassword.input.value });
         dialog.close();
         const done = t('admin.passwordSet', { identifier: u.identifier });
         this.say(done);
@@ -229,7 +237,7 @@ class UsersView {
       },
     });
     form.append(ui.element, h('p', { class: 'hint' }, t('admin.pwHint')), password.wrap, confirmation.wrap,
-      showPasswords(t('pw.show'), [password.input, confirmation.input]),
+      showPasswords(t('pw.show'), [password.input, confirmation.input]), adminPassword.wrap,
       h('div', { class: 'actions' }, submit, button(t('cancel'), { onclick: () => dialog.close() })));
     password.input.focus();
   }
