@@ -439,7 +439,7 @@ func TestGlobalEnvironment(t *testing.T) {
 		"MAIL_FROM":             map[string]any{"Fn::Sub": "no-reply@${SenderDomain}"},
 		"SES_CONFIGURATION_SET": map[string]any{"Ref": "MailConfigurationSet"},
 		"SIGNING_SECRET_ARN":    map[string]any{"Ref": "SigningSecret"},
-		"LOG_LEVEL":             map[string]any{"Ref": "LogLevel"},
+		"METRICS_NAMESPACE":     map[string]any{"Fn::Sub": "efacture/${AWS::StackName}"},
 		"SES_MAX_SEND_RATE":     map[string]any{"Ref": "SesMaxSendRate"},
 	}
 	if !reflect.DeepEqual(vars, want) {

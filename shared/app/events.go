@@ -29,6 +29,7 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	svc := &ingest.Service{
 		Objects: objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
 		Store:   store(env, c, o), ReadXML: o.ReadFacturX, Now: o.Now, Log: o.Log,
+		Metrics: metricsOf(env),
 	}
 	if env.IngestQueueURL != "" {
 		svc.Queue = queue.NewIngest(c.SQS, env.IngestQueueURL)
@@ -68,7 +69,7 @@ func deliveryService(env Env, c Clients, o Options) *delivery.Service {
 		Now:           o.Now, Log: o.Log,
 		Pacer: st, Rate: sendRate(env.SESMaxSendRate, sender, o.Log),
 		Clock: time.Now, Sleep: o.Sleep,
-		Workers: redriveWorkers, MetricsNamespace: "efacture/" + env.OutboxTable,
+		Workers: redriveWorkers, Metrics: metricsOf(env),
 	}
 	if o.Delivery != nil {
 		o.Delivery(svc)
@@ -138,5 +139,5 @@ func DigestFunction(env Env, c Clients, o Options) (any, error) {
 // through SNS, mark the customer's mail status for ops.
 func MailEventsFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	return lambdaevents.MailEvents(&mailevents.Service{Store: store(env, c, o), Now: o.Now, Log: o.Log}, o.Log), nil
+	return lambdaevents.MailEvents(&mailevents.Service{Store: store(env, c, o), Now: o.Now, Log: o.Log, Metrics: metricsOf(env)}, o.Log), nil
 }
