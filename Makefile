@@ -32,8 +32,13 @@ infra/emulators/node_modules/.installed: infra/emulators/package.json infra/emul
 	cd infra/emulators && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# pyversions prints a notice when the Python tools differ from infra/requirements.txt.
+.PHONY: pyversions
+pyversions:
+	@infra/pyversions.sh
+
 .PHONY: test
-test: deps check validate-template
+test: pyversions deps check validate-template
 	$(GO) test -timeout 30m ./...
 	$(MAKE) test-web
 
@@ -82,7 +87,7 @@ scale: deps
 
 # run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run
-run: deps web
+run: pyversions deps web
 	$(GO) run ./infra/local $(RUNFLAGS)
 
 # deploy runs SAM with samconfig.toml's ENV section (default, staging, prod), then uploads

@@ -206,6 +206,9 @@ func TestPortal(t *testing.T) {
 				t.Errorf("not a JSON line: %q", line)
 				continue
 			}
+			if n := strings.Count(line, `"requestId":`); n != 1 {
+				t.Errorf("got %d requestId keys, want 1: %s", n, line)
+			}
 			if l.RequestID == "" || l.Message == "" || l.Function == "" {
 				t.Errorf("got a line without requestId, message or function: %s", line)
 			}
