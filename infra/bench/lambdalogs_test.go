@@ -146,6 +146,16 @@ func TestLambdaLogsCarryRequestID(t *testing.T) {
 	first, _ := json.Marshal(both)
 
 	env := lambdaEnv(fnEnv, proc.URL)
+	// The process takes the last of duplicate variables: it must be moto's loopback URL.
+	var endpoint string
+	for _, kv := range env {
+		if v, ok := strings.CutPrefix(kv, "AWS_ENDPOINT_URL="); ok {
+			endpoint = v
+		}
+	}
+	if err := localaws.CheckEndpoint(endpoint); err != nil {
+		t.Fatalf("the function would reach %q: %v", endpoint, err)
+	}
 	out := runFunction(t, bin, append(env, "AWS_LAMBDA_LOG_FORMAT=JSON", "AWS_LAMBDA_LOG_LEVEL=INFO"), first, raw)
 
 	lines := map[string]int{}
@@ -203,8 +213,11 @@ func lambdaEnv(fn map[string]string, motoURL string) []string {
 		"AWS_CONFIG_FILE=/nonexistent/config", "AWS_SHARED_CREDENTIALS_FILE=/nonexistent/credentials",
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=" + motoURL, "TZ=UTC",
 	}
+	// The template's variables first: the loopback settings above must win over the
+	// empty AWS_ENDPOINT_URL it declares for sam local (exec keeps the last duplicate).
+	vars := make([]string, 0, len(fn)+len(env))
 	for k, v := range fn {
-		env = append(env, k+"="+v)
+		vars = append(vars, k+"="+v)
 	}
-	return env
+	return append(vars, env...)
 }

@@ -423,10 +423,13 @@ func lambdaEnv(fn map[string]string, motoURL string) []string {
 		"AWS_EC2_METADATA_DISABLED=true", "AWS_ENDPOINT_URL=" + motoURL,
 		"AWS_LAMBDA_FUNCTION_NAME=bench", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "TZ=UTC",
 	}
+	// The template's variables first: the loopback settings above must win over the
+	// empty AWS_ENDPOINT_URL it declares for sam local (exec keeps the last duplicate).
+	vars := make([]string, 0, len(fn)+len(env))
 	for k, v := range fn {
-		env = append(env, k+"="+v)
+		vars = append(vars, k+"="+v)
 	}
-	return env
+	return append(vars, env...)
 }
 
 // webPages builds web/ into a scratch directory (web/dist stays as it is) and weighs
