@@ -18,7 +18,7 @@ help:
 	@echo "make soak   1,000 documents through the local portal under faults, one summary line (≤ 10 min)"
 	@echo "make load   concurrent sessions against the local portal, a table per route, no 5xx (≤ 2 min)"
 	@echo "make scale  a referential and documents through the local portal, calls and memory per row and document (docs/SCALE.md)"
-	@echo "make deploy sam build && sam deploy, then the frontend upload"
+	@echo "make deploy sam build && sam deploy (ENV=default|staging|prod, samconfig.toml), then the frontend upload"
 	@echo "make web    the frontend, built into web/dist"
 	@echo "make test-web  the frontend's unit and browser tests (Chromium)"
 	@echo "make screenshots  each page at desktop and phone width, into docs/screenshots"
@@ -32,8 +32,13 @@ infra/emulators/node_modules/.installed: infra/emulators/package.json infra/emul
 	cd infra/emulators && $(NPM) ci --no-audit --no-fund --loglevel=error
 	touch $@
 
+# pyversions prints a notice when the Python tools differ from infra/requirements.txt.
+.PHONY: pyversions
+pyversions:
+	@infra/pyversions.sh
+
 .PHONY: test
-test: deps check validate-template
+test: pyversions deps check validate-template
 	$(GO) test -timeout 30m ./...
 	$(MAKE) test-web
 
@@ -82,22 +87,27 @@ scale: deps
 
 # run starts the local portal; RUNFLAGS passes flags, e.g. RUNFLAGS=-ttl-sweeper (see docs/LOCAL.md).
 .PHONY: run
-run: deps web
+run: pyversions deps web
 	$(GO) run ./infra/local $(RUNFLAGS)
 
-# deploy runs SAM, then uploads web/dist to the web bucket (hashed assets first, cached for
-# a year; pages revalidated each time, the token pages never stored) and invalidates
-# CloudFront. Bucket and distribution come from the stack's outputs.
-STACK_NAME ?= $(shell sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml | head -1)
-stack_output = $$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
+# deploy runs SAM with samconfig.toml's ENV section (default, staging, prod), then uploads
+# web/dist to the web bucket (hashed assets first, cached for a year; pages revalidated
+# each time, the token page never stored) and invalidates CloudFront. Bucket and
+# distribution come from the stack's outputs; stack and region from samconfig.toml.
+ENV ?= default
+samconfig_value = $(shell awk -v s='[$(ENV).global.parameters]' '$$0 == s {f = 1; next} /^\[/ {f = 0} f && $$1 == "$(1)" {gsub(/"/, "", $$3); print $$3; exit}' samconfig.toml)
+STACK_NAME ?= $(call samconfig_value,stack_name)
+REGION ?= $(call samconfig_value,region)
+stack_output = $$(aws cloudformation describe-stacks --region $(REGION) --stack-name $(STACK_NAME) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
 
 .PHONY: deploy
 deploy: web
-	sam build && sam deploy
+	@test -n "$(STACK_NAME)" || { echo "samconfig.toml has no [$(ENV).global.parameters] stack_name"; exit 1; }
+	sam build --config-env $(ENV) && sam deploy --config-env $(ENV)
 	bucket=$(call stack_output,WebBucketName) && distribution=$(call stack_output,WebDistributionId) && \
-	aws s3 sync web/dist/assets "s3://$$bucket/assets" --cache-control "public, max-age=31536000, immutable" && \
-	aws s3 sync web/dist "s3://$$bucket" --exclude "assets/*" --exclude password.html --exclude link.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
-	for page in password link; do aws s3 cp web/dist/$$page.html "s3://$$bucket/$$page.html" --cache-control "no-store" --content-type "text/html; charset=utf-8" || exit 1; done && \
+	aws s3 sync web/dist/assets "s3://$$bucket/assets" --region $(REGION) --cache-control "public, max-age=31536000, immutable" && \
+	aws s3 sync web/dist "s3://$$bucket" --region $(REGION) --exclude "assets/*" --exclude password.html --exclude link.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
+	for page in password link; do aws s3 cp web/dist/$$page.html "s3://$$bucket/$$page.html" --region $(REGION) --cache-control "no-store" --content-type "text/html; charset=utf-8" || exit 1; done && \
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*"
 
 # ---------------------------------------------------------------- frontend (web/)

@@ -72,12 +72,12 @@ var notes = map[string]string{
 	"R9": "Native builds with the same flags, started with `AWS_LAMBDA_RUNTIME_API` pointing at a fake Runtime API, " +
 		"which notes when the first `/next` arrives; then the process is killed. Binaries start in a shuffled order " +
 		"each round. The functions get their template environment, static credentials and `AWS_ENDPOINT_URL` on the " +
-		"run's moto, so the admin and documents functions' read of the signing secret (Secrets Manager) at cold " +
-		"start is a real round trip, to moto on loopback: in AWS it is a call within the region, a few " +
-		"milliseconds more. Init totals come from separate traced starts. The yardsticks of admin and documents, " +
-		"which read the same secret at start and do nothing else, land above 3× too: the Secrets Manager round " +
-		"trip alone costs more than a whole hello-world start here. Reading it on first use instead would shorten this " +
-		"figure but add the same wait to the first request. The rest of the gap is package init of SDK service " +
+		"run's moto. The admin and documents functions start reading the signing secret (Secrets Manager) in a " +
+		"goroutine at init and ask for their first event without waiting for it; the first request waits for " +
+		"whatever is left of the read (app.withKey), so the round trip overlaps init and the runtime's first " +
+		"/next instead of preceding them. Init totals come from separate traced starts. The yardsticks of admin " +
+		"and documents still read the secret before their first /next, as the functions did: they show what the " +
+		"overlap saves. The rest of the gap is package init of SDK service " +
 		"packages the API functions link without calling (SES v2 and DynamoDB Streams for all three, SQS and S3 " +
 		"for auth and admin, Secrets Manager for auth), because `shared/app` builds every function. The project's " +
 		"own init work is gone: the customer-number, SIREN and identifier checks were regexps compiled at every " +

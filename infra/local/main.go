@@ -38,11 +38,12 @@ func main() {
 	noDemo := flag.Bool("no-demo", false, "do not seed the demo spaces, customers and documents")
 	ttlSweeper := flag.Bool("ttl-sweeper", false, "delete expired items every minute, as DynamoDB TTL would (moto never does)")
 	webDir := flag.String("web", "", "frontend directory (default web/dist when built, else web/)")
+	samEnv := flag.String("sam-env-vars", "", "also write this env.json for sam local invoke -n, pointing at the emulators (docs/LOCAL.md)")
 	flag.Parse()
-	os.Exit(run(t0, *port, *motoPort, *sesPort, !*noDemo, *ttlSweeper, *webDir))
+	os.Exit(run(t0, *port, *motoPort, *sesPort, !*noDemo, *ttlSweeper, *webDir, *samEnv))
 }
 
-func run(t0 time.Time, port, motoPort, sesPort int, demo, ttlSweeper bool, webDir string) int {
+func run(t0 time.Time, port, motoPort, sesPort int, demo, ttlSweeper bool, webDir, samEnv string) int {
 	lock, err := acquireLock(port)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -86,6 +87,13 @@ func run(t0 time.Time, port, motoPort, sesPort int, demo, ttlSweeper bool, webDi
 	}
 	lock.write(r.PortalURL)
 	banner(os.Stdout, r, time.Since(t0), logPath, demo, ttlSweeper)
+	if samEnv != "" {
+		if err := localaws.WriteSAMEnvVars(samEnv, r.AWS.Stack, r.MotoURL, r.AWS.SESServer.URL); err != nil {
+			fmt.Fprintf(os.Stderr, "env.json: %v\n", err)
+		} else {
+			fmt.Printf("\nsam local invoke's variables are in %s (see docs/LOCAL.md).\n", samEnv)
+		}
+	}
 
 	<-ctx.Done()
 	stop()

@@ -430,18 +430,20 @@ func TestGlobalEnvironment(t *testing.T) {
 		t.Fatal("got no Globals.Function.Environment.Variables")
 	}
 	want := map[string]any{
-		"MAIN_TABLE":            map[string]any{"Ref": "MainTable"},
-		"DOCUMENTS_TABLE":       map[string]any{"Ref": "DocumentsTable"},
-		"OUTBOX_TABLE":          map[string]any{"Ref": "OutboxTable"},
-		"INBOX_BUCKET":          map[string]any{"Ref": "InboxBucket"},
-		"ARCHIVE_BUCKET":        map[string]any{"Ref": "ArchiveBucket"},
-		"PORTAL_BASE_URL":       map[string]any{"Ref": "PortalBaseUrl"},
-		"MAIL_FROM":             map[string]any{"Fn::Sub": "no-reply@${SenderDomain}"},
-		"SES_CONFIGURATION_SET": map[string]any{"Ref": "MailConfigurationSet"},
-		"SIGNING_SECRET_ARN":    map[string]any{"Ref": "SigningSecret"},
-		"MAIL_TOKEN_SECRET_ARN": map[string]any{"Ref": "MailTokenSecret"},
-		"LOG_LEVEL":             map[string]any{"Ref": "LogLevel"},
-		"SES_MAX_SEND_RATE":     map[string]any{"Ref": "SesMaxSendRate"},
+		"MAIN_TABLE":             map[string]any{"Ref": "MainTable"},
+		"DOCUMENTS_TABLE":        map[string]any{"Ref": "DocumentsTable"},
+		"OUTBOX_TABLE":           map[string]any{"Ref": "OutboxTable"},
+		"INBOX_BUCKET":           map[string]any{"Ref": "InboxBucket"},
+		"ARCHIVE_BUCKET":         map[string]any{"Ref": "ArchiveBucket"},
+		"PORTAL_BASE_URL":        map[string]any{"Ref": "PortalBaseUrl"},
+		"MAIL_FROM":              map[string]any{"Fn::Sub": "no-reply@${SenderDomain}"},
+		"SES_CONFIGURATION_SET":  map[string]any{"Ref": "MailConfigurationSet"},
+		"SIGNING_SECRET_ARN":     map[string]any{"Ref": "SigningSecret"},
+		"MAIL_TOKEN_SECRET_ARN":  map[string]any{"Ref": "MailTokenSecret"},
+		"METRICS_NAMESPACE":      map[string]any{"Fn::Sub": "efacture/${AWS::StackName}"},
+		"AWS_ENDPOINT_URL":       "",
+		"AWS_ENDPOINT_URL_SESV2": "",
+		"SES_MAX_SEND_RATE":      map[string]any{"Ref": "SesMaxSendRate"},
 	}
 	if !reflect.DeepEqual(vars, want) {
 		t.Errorf("got environment %v, want %v", vars, want)

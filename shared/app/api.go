@@ -34,25 +34,27 @@ func AuthFunction(env Env, c Clients, o Options) (any, error) {
 	}))
 }
 
-// AdminFunction is the admin function: a company's users and audit log. It reads the
-// signing secret, so it fails when Secrets Manager does.
+// AdminFunction is the admin function: a company's users and audit log. It starts
+// reading the signing secret and serves requests once it is read (withKey).
 func AdminFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	key, err := signingKey(env, c)
+	pending, err := startSigningKey(env, c)
 	if err != nil {
 		return nil, err
 	}
 	st := store("AdminFunction", env, c, o)
 	svc := accountsService(st, o)
-	return api(env, o, httpapi.NewAdmin(httpapi.AdminDeps{
-		Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Cursors: key,
-		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+	return api(env, o, withKey(pending, o, func(key *signing.Key) http.Handler {
+		return httpapi.NewAdmin(httpapi.AdminDeps{
+			Accounts: svc, Sessions: httpapi.NewSessions(svc, st, o.Log), Cursors: key,
+			PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+		})
 	}))
 }
 
 // DocumentsFunction is the documents function: listing, downloads, no-login links and
-// export requests. It reads the signing secret, so it fails when Secrets Manager does,
-// and needs EXPORTS_QUEUE_URL.
+// export requests. It starts reading the signing secret and serves requests once it is
+// read (withKey); it needs EXPORTS_QUEUE_URL.
 func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
 	if env.ExportsQueueURL == "" {
@@ -61,7 +63,7 @@ func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
 	if c.SQS == nil {
 		return nil, errors.New("no SQS client")
 	}
-	key, err := signingKey(env, c)
+	pending, err := startSigningKey(env, c)
 	if err != nil {
 		return nil, err
 	}
@@ -71,17 +73,32 @@ func DocumentsFunction(env Env, c Clients, o Options) (any, error) {
 		limits = *o.Limits
 	}
 	presign := objects.NewPresigner(c.S3, env.ArchiveBucket)
-	docs := &listing.Service{
-		Store: st, Audit: st, Spaces: st, Presigner: presign, Cursors: key,
-		Limiter: ratelimit.Limiter{Counter: st, Now: o.Now}, LinkUses: limits.LinkUsesPerToken,
-		Now: o.Now, Log: o.Log,
-	}
 	exp := exportsService(env, c, o, st, presign)
 	exp.Queue = queue.NewExports(c.SQS, env.ExportsQueueURL)
-	return api(env, o, httpapi.NewDocuments(httpapi.DocumentsDeps{
-		Sessions: httpapi.NewSessions(accountsService(st, o), st, o.Log), PortalBaseURL: env.PortalBaseURL,
-		Documents: docs, Exports: exp, Log: o.Log, Now: o.Now,
+	return api(env, o, withKey(pending, o, func(key *signing.Key) http.Handler {
+		docs := &listing.Service{
+			Store: st, Audit: st, Spaces: st, Presigner: presign, Cursors: key,
+			Limiter: ratelimit.Limiter{Counter: st, Now: o.Now}, LinkUses: limits.LinkUsesPerToken,
+			Now: o.Now, Log: o.Log,
+		}
+		return httpapi.NewDocuments(httpapi.DocumentsDeps{
+			Sessions: httpapi.NewSessions(accountsService(st, o), st, o.Log), PortalBaseURL: env.PortalBaseURL,
+			Documents: docs, Exports: exp, Log: o.Log, Now: o.Now,
+		})
 	}))
+}
+
+// withKey builds routes on the signing key once its read, started at init, is done: the
+// Secrets Manager round trip overlaps the rest of the cold start instead of preceding
+// the runtime's first /next.
+func withKey(pending *pendingKey, o Options, routes func(*signing.Key) http.Handler) http.Handler {
+	return httpapi.Deferred(func(ctx context.Context) (http.Handler, error) {
+		key, err := pending.Key(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return routes(key), nil
+	}, o.Log)
 }
 
 // ErrNoOriginSecret is why an API function refuses to start without ORIGIN_VERIFY: it
@@ -121,20 +138,6 @@ func accountsService(st *dynamo.Store, o Options) *accounts.Service {
 		Now:      o.Now,
 		Log:      o.Log,
 	}
-}
-
-// signingKey reads the deployment's signing secret (SIGNING_SECRET_ARN), once per cold
-// start.
-func signingKey(env Env, c Clients) (*signing.Key, error) {
-	if env.SigningSecretARN == "" {
-		return nil, errors.New("missing environment: SIGNING_SECRET_ARN")
-	}
-	if c.Secrets == nil {
-		return nil, errors.New("no Secrets Manager client")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	return secrets.SigningKey(ctx, c.Secrets, env.SigningSecretARN)
 }
 
 // mailKey reads the mail-token secret (MAIL_TOKEN_SECRET_ARN), once per cold start.

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -19,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/efacture/efacture/shared/domain/metrics"
 )
 
 // Env is the functions' configuration, set by template.yaml's Globals.
@@ -41,7 +43,9 @@ type Env struct {
 	// ClientIPHop is which X-Forwarded-For entry, counted from the right, is the client
 	// behind CloudFront (1: the one CloudFront appends); 0 uses the TCP source address.
 	ClientIPHop int
-	LogLevel    string
+	// MetricsNamespace is the CloudWatch namespace of the business metrics the log lines
+	// carry (METRICS_NAMESPACE; metrics.DefaultNamespace when unset).
+	MetricsNamespace string
 	// SESMaxSendRate is the mails per second all mailers together may send
 	// (SES_MAX_SEND_RATE, the SesMaxSendRate parameter); 0 sends unpaced.
 	SESMaxSendRate int
@@ -61,8 +65,11 @@ func EnvFrom(getenv func(string) string) (Env, error) {
 		SESConfigurationSet: getenv("SES_CONFIGURATION_SET"), SigningSecretARN: getenv("SIGNING_SECRET_ARN"),
 		MailTokenSecretARN: getenv("MAIL_TOKEN_SECRET_ARN"),
 		OriginVerify:       getenv("ORIGIN_VERIFY"),
-		LogLevel:           getenv("LOG_LEVEL"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
+		MetricsNamespace:   getenv("METRICS_NAMESPACE"), ExportsQueueURL: getenv("EXPORTS_QUEUE_URL"),
 		IngestQueueURL: getenv("INGEST_QUEUE_URL"),
+	}
+	if e.MetricsNamespace == "" {
+		e.MetricsNamespace = metrics.DefaultNamespace
 	}
 	if hop := getenv("CLIENT_IP_HOP"); hop != "" {
 		n, err := strconv.Atoi(hop)
@@ -126,11 +133,15 @@ func LoadClients(ctx context.Context) (Clients, error) {
 	return NewClients(cfg, cfg), nil
 }
 
-// Logger is the functions' structured JSON logger at the configured level.
-func Logger(level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelInfo
-	}
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: l}))
+// Logger is the functions' logger: aws-lambda-go's handler, which writes JSON when the
+// function's LoggingConfig says so, filters at the level Lambda passes from its
+// ApplicationLogLevel (AWS_LAMBDA_LOG_LEVEL), and adds the invocation's request id to
+// every line logged with the invocation's context.
+func Logger() *slog.Logger {
+	return lambdacontext.NewLogger()
+}
+
+// metricsOf is the recorder of the functions' business metrics.
+func metricsOf(env Env) metrics.Recorder {
+	return metrics.Recorder{Namespace: env.MetricsNamespace}
 }

@@ -33,6 +33,7 @@ func IngestFunction(env Env, c Clients, o Options) (any, error) {
 	svc := &ingest.Service{
 		Objects: objects.New(c.S3, env.InboxBucket, env.ArchiveBucket),
 		Store:   store("IngestFunction", env, c, o), ReadXML: o.ReadFacturX, MailKey: key, Now: o.Now, Log: o.Log,
+		Metrics: metricsOf(env),
 	}
 	if env.IngestQueueURL != "" {
 		svc.Queue = queue.NewIngest(c.SQS, env.IngestQueueURL)
@@ -85,7 +86,7 @@ func deliveryService(function string, env Env, c Clients, o Options) (*delivery.
 		Now:           o.Now, Log: o.Log,
 		Pacer: st, Rate: sendRate(env.SESMaxSendRate, sender, o.Log),
 		Clock: time.Now, Sleep: o.Sleep,
-		Workers: redriveWorkers, MetricsNamespace: "efacture/" + env.OutboxTable,
+		Workers: redriveWorkers, Metrics: metricsOf(env),
 	}
 	if o.Delivery != nil {
 		o.Delivery(svc)
@@ -159,5 +160,5 @@ func DigestFunction(env Env, c Clients, o Options) (any, error) {
 // through SNS, mark the customer's mail status for ops.
 func MailEventsFunction(env Env, c Clients, o Options) (any, error) {
 	o = o.withDefaults(env)
-	return lambdaevents.MailEvents(&mailevents.Service{Store: store("MailEventsFunction", env, c, o), Now: o.Now, Log: o.Log}, o.Log), nil
+	return lambdaevents.MailEvents(&mailevents.Service{Store: store("MailEventsFunction", env, c, o), Now: o.Now, Log: o.Log, Metrics: metricsOf(env)}, o.Log), nil
 }

@@ -51,7 +51,7 @@ func (o Options) withDefaults(env Env) Options {
 		o.Now = time.Now
 	}
 	if o.Log == nil {
-		o.Log = Logger(env.LogLevel)
+		o.Log = Logger()
 	}
 	if o.Sleep == nil {
 		o.Sleep = time.Sleep

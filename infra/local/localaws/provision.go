@@ -23,11 +23,25 @@ import (
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 )
 
-// AccountID is the account moto serves when credentials name no other.
+// AccountID is the account moto serves when credentials name no other; Provision asks
+// the emulator's STS and uses this only when it does not answer.
 const AccountID = "123456789012"
+
+// callerAccount is the account the emulator at cfg says the credentials belong to (STS
+// GetCallerIdentity, which moto and LocalStack answer), else AccountID.
+func callerAccount(ctx context.Context, cfg aws.Config) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(out.Account) == "" {
+		return AccountID
+	}
+	return aws.ToString(out.Account)
+}
 
 const (
 	typeBucket   = "AWS::S3::Bucket"
@@ -65,10 +79,11 @@ func Provision(ctx context.Context, cfg aws.Config, templatePath, prefix string,
 	if region == "" {
 		region = Region
 	}
+	account := callerAccount(ctx, cfg)
 	stack := &Stack{
 		Prefix:    prefix,
 		Region:    region,
-		AccountID: AccountID,
+		AccountID: account,
 		Params:    map[string]string{},
 		Physical:  map[string]string{},
 		Types:     map[string]string{},
@@ -81,7 +96,7 @@ func Provision(ctx context.Context, cfg aws.Config, templatePath, prefix string,
 	if err != nil {
 		return nil, fmt.Errorf("provision %s: %w", templatePath, err)
 	}
-	res := newResolver(tpl, values, region, AccountID, prefix)
+	res := newResolver(tpl, values, region, account, prefix)
 	res.refs = stack.refs
 	res.attrs = stack.attrs
 	p := &provisioner{

@@ -32,6 +32,8 @@ func TestOriginHeader(t *testing.T) {
 		if err := json.Unmarshal(raw, &ev); err != nil {
 			t.Fatal(err)
 		}
+		// The fixture carries env.json's value for sam local, which is not this runner's.
+		delete(ev.Headers, "x-origin-verify")
 		if secret != "" {
 			ev.Headers["x-origin-verify"] = secret
 		}

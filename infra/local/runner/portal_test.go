@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -26,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efacture/efacture/infra/local/localaws"
+	"github.com/efacture/efacture/shared/domain/metrics"
 )
 
 // demoActivations are the registered admins the demo must activate: every
@@ -49,7 +51,10 @@ var (
 // demo, as `make run` does, on free ports.
 func TestPortal(t *testing.T) {
 	t0 := time.Now()
-	r := MustStart(t, Options{Demo: true})
+	var functionLogs syncBuffer
+	r := MustStart(t, Options{Demo: true, FunctionLogs: &functionLogs})
+	// Lines written while the functions were built are not an invocation's.
+	initLogs := len(functionLogs.String())
 	t.Logf("ready in %v (emulators and provisioning %v, demo %v)", time.Since(t0).Round(time.Millisecond),
 		r.Timings["emulators"].Round(time.Millisecond), r.Timings["demo"].Round(time.Millisecond))
 	ctx := context.Background()
@@ -182,6 +187,49 @@ func TestPortal(t *testing.T) {
 			})
 		})
 		t.Logf("filed and mailed %v after the drop", time.Since(start).Round(time.Millisecond))
+	})
+
+	t.Run("function logs: request id on every line, business metrics in EMF", func(t *testing.T) {
+		key := "inbox/acme/documents/not-a-pdf.pdf"
+		if _, err := r.AWS.S3.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String(key),
+			Body: strings.NewReader("not a PDF")}); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 30*time.Second, "the rejection's report", func() bool {
+			_, err := r.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String("rejected/acme/documents/not-a-pdf.pdf.error.json")})
+			return err == nil
+		})
+		emitted := map[metrics.Name]float64{}
+		for _, line := range strings.Split(strings.TrimSpace(functionLogs.String()[initLogs:]), "\n") {
+			var l struct{ RequestID, Message, Function string }
+			if err := json.Unmarshal([]byte(line), &l); err != nil {
+				t.Errorf("not a JSON line: %q", line)
+				continue
+			}
+			if n := strings.Count(line, `"requestId":`); n != 1 {
+				t.Errorf("got %d requestId keys, want 1: %s", n, line)
+			}
+			if l.RequestID == "" || l.Message == "" || l.Function == "" {
+				t.Errorf("got a line without requestId, message or function: %s", line)
+			}
+			got, err := metrics.Extract([]byte(line))
+			if err != nil {
+				t.Errorf("embedded metric format: %v in %s", err, line)
+			}
+			for name, v := range got[r.Env.MetricsNamespace] {
+				emitted[name] += v
+			}
+		}
+		for _, name := range []metrics.Name{metrics.DocumentsFiled, metrics.DocumentsRejected, metrics.MailsSent} {
+			if emitted[name] < 1 {
+				t.Errorf("got no %s in the function logs (emitted %v)", name, emitted)
+			}
+		}
+		for name := range emitted {
+			if !slices.Contains(metrics.Names, name) {
+				t.Errorf("the code emits %s, which metrics.Names (the dashboard's list) lacks", name)
+			}
+		}
 	})
 
 	t.Run("every template route reaches its handler", func(t *testing.T) {

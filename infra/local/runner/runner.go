@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/efacture/efacture/infra/local/eventsource"
@@ -427,14 +428,35 @@ func (r *Runner) invokeShared(ctx context.Context, fn *function, payload []byte)
 	return fn.invoke(ctx, payload)
 }
 
-// functionLogger is a function's JSON logger, as its CloudWatch log group
-// would receive it.
+// functionLogger is a function's JSON logger, as its CloudWatch log group would receive
+// it from app.Logger in Lambda: the template's ApplicationLogLevel, Lambda's key names
+// and the invocation's request id on every line.
 func (r *Runner) functionLogger(id string) *slog.Logger {
 	level := slog.LevelInfo
 	if r.AWS != nil && r.AWS.Stack != nil {
-		level.UnmarshalText([]byte(r.AWS.Stack.Params["LogLevel"]))
+		level.UnmarshalText([]byte(r.AWS.Stack.Params["ApplicationLogLevel"]))
 	}
-	return slog.New(slog.NewJSONHandler(r.opts.FunctionLogs, &slog.HandlerOptions{Level: level})).With("function", id)
+	h := slog.NewJSONHandler(r.opts.FunctionLogs, &slog.HandlerOptions{Level: level, ReplaceAttr: lambdacontext.ReplaceAttr})
+	return slog.New(requestIDHandler{h}).With("function", id)
+}
+
+// requestIDHandler adds the request id of the invocation's context, as
+// lambdacontext.NewLogHandler does in Lambda, whose output cannot be redirected.
+type requestIDHandler struct{ slog.Handler }
+
+func (h requestIDHandler) Handle(ctx context.Context, rec slog.Record) error {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		rec.AddAttrs(slog.String("requestId", lc.AwsRequestID))
+	}
+	return h.Handler.Handle(ctx, rec)
+}
+
+func (h requestIDHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return requestIDHandler{h.Handler.WithAttrs(attrs)}
+}
+
+func (h requestIDHandler) WithGroup(name string) slog.Handler {
+	return requestIDHandler{h.Handler.WithGroup(name)}
 }
 
 // logInvoke records one invocation in the runner's log.

@@ -126,7 +126,7 @@ func TestNoRawTokenStored(t *testing.T) {
 	}
 	var recoveryKey string
 	waitFor(t, 30*time.Second, "the recovery mail's failed attempt", func() bool {
-		for _, it := range scan(t, r, r.Env.OutboxTable) {
+		for _, it := range scanItems(t, r, r.Env.OutboxTable) {
 			if it["kind"] == outbox.KindRecovery && it["attempts"] == float64(1) {
 				recoveryKey, _ = it["pk"].(string)
 				return true
@@ -180,7 +180,7 @@ func TestNoRawTokenStored(t *testing.T) {
 	t.Run("no token in tables, streams or logs", func(t *testing.T) {
 		places := map[string]string{"function logs": logs.String()}
 		for _, table := range []string{r.Env.MainTable, r.Env.DocumentsTable, r.Env.OutboxTable} {
-			items := scan(t, r, table)
+			items := scanItems(t, r, table)
 			b, _ := json.Marshal(items)
 			places["table "+table] = string(b)
 			if table == r.Env.OutboxTable {
@@ -271,7 +271,7 @@ func TestNoRawTokenStored(t *testing.T) {
 }
 
 // scan reads a whole table as JSON-like maps.
-func scan(t *testing.T, r *Runner, table string) []map[string]any {
+func scanItems(t *testing.T, r *Runner, table string) []map[string]any {
 	t.Helper()
 	var all []map[string]any
 	p := dynamodb.NewScanPaginator(r.AWS.DynamoDB, &dynamodb.ScanInput{TableName: aws.String(table), ConsistentRead: aws.Bool(true)})

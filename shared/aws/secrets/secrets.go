@@ -18,7 +18,7 @@ type Client interface {
 }
 
 // SigningKey reads the signing secret at arn, which signs cursors and links; functions
-// read it once, at cold start.
+// read it once per container, starting at init.
 func SigningKey(ctx context.Context, client Client, arn string) (*signing.Key, error) {
 	out, err := client.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(arn)})
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/mail"
+	"github.com/efacture/efacture/shared/domain/metrics"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -86,9 +87,9 @@ type Service struct {
 
 	// Workers is how many mails a re-drive sends at once (1 when unset).
 	Workers int
-	// MetricsNamespace, when set, makes each dead mail's log line also a CloudWatch
-	// embedded-metric record of DeadMails in that namespace, which an alarm watches.
-	MetricsNamespace string
+	// Metrics makes the sent and dead mails' log lines count MailsSent and DeadMails
+	// (an alarm watches DeadMails); the zero value counts nothing.
+	Metrics metrics.Recorder
 }
 
 // Tuning of the two paths.
@@ -246,7 +247,7 @@ func (s *Service) attempt(ctx context.Context, rec outbox.Record, wait time.Dura
 	if err := s.Store.MarkSent(ctx, rec.Key, s.Now()); err != nil && !errors.Is(err, outbox.ErrNotPending) {
 		return false, err
 	}
-	s.Log.InfoContext(ctx, "mail sent", "kind", rec.Kind, "key", logKey(rec.Key), "space", rec.Space, "attempts", rec.Attempts)
+	s.Log.InfoContext(ctx, "mail sent", append(s.Metrics.Count(metrics.MailsSent), "kind", rec.Kind, "key", logKey(rec.Key), "space", rec.Space, "attempts", rec.Attempts)...)
 	return false, nil
 }
 
@@ -296,32 +297,13 @@ func (s *Service) fail(ctx context.Context, rec outbox.Record, cause error) erro
 		s.Log.WarnContext(ctx, "mail attempt failed", "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "retryIn", wait.String(), "error", cause.Error())
 	default:
 		if err = s.Store.MarkDead(ctx, rec.Key, rec.Attempts+1, cause.Error(), now); err == nil {
-			s.Log.ErrorContext(ctx, "mail dead", append(s.deadMetric(), "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "error", cause.Error())...)
+			s.Log.ErrorContext(ctx, "mail dead", append(s.Metrics.Count(metrics.DeadMails), "kind", rec.Kind, "key", logKey(rec.Key), "attempts", rec.Attempts+1, "error", cause.Error())...)
 		}
 	}
 	if err != nil && !errors.Is(err, outbox.ErrNotPending) {
 		return errors.Join(cause, err)
 	}
 	return nil
-}
-
-// deadMetric is the embedded metric format's part of a dead mail's log line: CloudWatch
-// Logs turns it into one DeadMails count, with no call and no extra permission.
-func (s *Service) deadMetric() []any {
-	if s.MetricsNamespace == "" {
-		return nil
-	}
-	clock := s.Clock
-	if clock == nil {
-		clock = time.Now
-	}
-	return []any{
-		slog.Group("_aws", "Timestamp", clock().UnixMilli(), "CloudWatchMetrics", []map[string]any{{
-			"Namespace": s.MetricsNamespace, "Dimensions": [][]string{{}},
-			"Metrics": []map[string]string{{"Name": "DeadMails", "Unit": "Count"}},
-		}}),
-		"DeadMails", 1,
-	}
 }
 
 // logKey keeps token hashes out of logs while staying recognisable.

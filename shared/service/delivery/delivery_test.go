@@ -22,6 +22,7 @@ import (
 
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/mail"
+	"github.com/efacture/efacture/shared/domain/metrics"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -923,7 +924,7 @@ func TestDeadMailMetric(t *testing.T) {
 	rec.Attempts, rec.Due = outbox.MaxAttempts-1, now0
 	e := newEnv(t, rec)
 	var logs bytes.Buffer
-	e.svc.Log, e.svc.MetricsNamespace = slog.New(slog.NewJSONHandler(&logs, nil)), "efacture/outbox"
+	e.svc.Log, e.svc.Metrics = slog.New(slog.NewJSONHandler(&logs, nil)), metrics.Recorder{Namespace: "efacture/outbox"}
 	e.sender.failures = 1
 	e.redrive(t)
 	var line struct {

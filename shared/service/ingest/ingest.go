@@ -19,6 +19,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
+	"github.com/efacture/efacture/shared/domain/metrics"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -133,6 +134,9 @@ type Service struct {
 	MailKey *tokens.MailKey
 	Now     func() time.Time
 	Log     *slog.Logger
+	// Metrics makes the filed and rejected documents' log lines count DocumentsFiled
+	// and DocumentsRejected; the zero value counts nothing.
+	Metrics metrics.Recorder
 	// Queue carries a referential on to the next invocation; nil applies it whole in
 	// one (tests).
 	Queue Requeue
@@ -336,8 +340,8 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 		return err
 	}
 	if created {
-		s.Log.InfoContext(ctx, "document filed", "space", space.ID, "customer", f.CustomerNumber,
-			"number", f.Number, "known_customer", known, "activation", req.Activation != nil)
+		s.Log.InfoContext(ctx, "document filed", append(s.Metrics.Count(metrics.DocumentsFiled), "space", space.ID, "customer", f.CustomerNumber,
+			"number", f.Number, "known_customer", known, "activation", req.Activation != nil)...)
 	}
 	return s.Objects.Delete(ctx, key.Raw)
 }
@@ -485,6 +489,6 @@ func (s *Service) reject(ctx context.Context, key documents.InboxKey, err error)
 	if err := s.Objects.Put(ctx, dst+".error.json", body, "application/json"); err != nil {
 		return err
 	}
-	s.Log.WarnContext(ctx, "file rejected", "key", key.Raw, "code", rej.Code, "fields", rej.Fields)
+	s.Log.WarnContext(ctx, "file rejected", append(s.Metrics.Count(metrics.DocumentsRejected), "key", key.Raw, "code", rej.Code, "fields", rej.Fields)...)
 	return s.Objects.Delete(ctx, key.Raw)
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/fault"
+	"github.com/efacture/efacture/shared/domain/metrics"
 )
 
 // CompanyHeader is the header the mailer adds to customer mails; SES returns it in events.
@@ -110,19 +111,27 @@ type Service struct {
 	Store StatusStore
 	Now   func() time.Time
 	Log   *slog.Logger
+	// Metrics makes each event's log line count MailsBounced or MailsComplained; the
+	// zero value counts nothing.
+	Metrics metrics.Recorder
 }
 
 // Apply writes an event's status on its customer; an unknown customer is only logged,
 // as retrying cannot make it known.
 func (s *Service) Apply(ctx context.Context, out Outcome) error {
 	err := s.Store.SetMailStatus(ctx, out.Company, out.Status, s.Now())
+	// Counted once the event is settled, so a retried event is not counted twice.
+	count := metrics.MailsBounced
+	if out.Status == Complaint {
+		count = metrics.MailsComplained
+	}
 	if errors.Is(err, fault.ErrNotFound) {
-		s.Log.WarnContext(ctx, "mail event for unknown customer", "company", out.Company)
+		s.Log.WarnContext(ctx, "mail event for unknown customer", append(s.Metrics.Count(count), "company", out.Company)...)
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	s.Log.WarnContext(ctx, "customer mail status changed", "company", out.Company, "status", out.Status)
+	s.Log.WarnContext(ctx, "customer mail status changed", append(s.Metrics.Count(count), "company", out.Company, "status", out.Status)...)
 	return nil
 }

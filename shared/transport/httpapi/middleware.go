@@ -32,13 +32,15 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.ResponseWriter.WriteHeader(code)
 }
 
-// accessLog records the route pattern, never the raw path: tokens travel in paths.
+// accessLog records the route pattern, never the raw path: tokens travel in paths. The
+// API Gateway request id (the access log's requestId) is apiRequestId: requestId is
+// Lambda's, which the log handler adds.
 func accessLog(log *slog.Logger, now func() time.Time, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		log.InfoContext(r.Context(), "request", "route", r.Pattern, "status", rec.status,
-			"ms", now().Sub(start).Milliseconds(), "requestId", httpctx.RequestID(r.Context()))
+			"ms", now().Sub(start).Milliseconds(), "apiRequestId", httpctx.RequestID(r.Context()))
 	})
 }

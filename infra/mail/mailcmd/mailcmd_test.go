@@ -1,4 +1,4 @@
-package main
+package mailcmd
 
 import (
 	"bytes"
@@ -49,7 +49,7 @@ func TestDeadAndRedrive(t *testing.T) {
 	}
 	mail := func(args ...string) (int, string, string) {
 		var out, errs bytes.Buffer
-		code := run(ctx, args, getenv, &out, &errs, open)
+		code := Run(ctx, args, getenv, &out, &errs, open)
 		return code, out.String(), errs.String()
 	}
 
@@ -111,7 +111,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"dead", "-bogus"}, withTable, 2, "flag provided but not defined"},
 	} {
 		var out, errs bytes.Buffer
-		if code := run(context.Background(), c.args, c.getenv, &out, &errs, open); code != c.code || !strings.Contains(errs.String(), c.want) {
+		if code := Run(context.Background(), c.args, c.getenv, &out, &errs, open); code != c.code || !strings.Contains(errs.String(), c.want) {
 			t.Errorf("mail %v: got %d %q, want %d and %q", c.args, code, errs.String(), c.code, c.want)
 		}
 	}
