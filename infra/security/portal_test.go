@@ -209,6 +209,8 @@ type client struct {
 	session string
 	// forwardedFor, when set, is sent as X-Forwarded-For: what a client may claim.
 	forwardedFor string
+	// fetchSite is the Sec-Fetch-Site it sends; "" is same-origin, as the portal's pages.
+	fetchSite string
 }
 
 func (c *client) cookie() string {
@@ -280,7 +282,11 @@ func (c *client) send(t testing.TB, method, path string, body any) response {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	site := c.fetchSite
+	if site == "" {
+		site = "same-origin"
+	}
+	req.Header.Set("Sec-Fetch-Site", site)
 	if method != http.MethodGet {
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Origin", c.p.r.PortalURL)
