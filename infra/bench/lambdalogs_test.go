@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,24 +19,6 @@ import (
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/domain/metrics"
 )
-
-// lockedBuffer is a function's stdout, written by the process and read by the test.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // runFunction starts the binary bin as Lambda would, with env, against a fake Runtime
 // API, invokes it with each payload in turn and returns what it printed on stdout.
@@ -50,7 +31,7 @@ func runFunction(t *testing.T, bin string, env []string, payloads ...[]byte) str
 	defer api.Close()
 	cmd := exec.Command(bin)
 	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+api.Addr())
-	var stdout, stderr lockedBuffer
+	var stdout, stderr localaws.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

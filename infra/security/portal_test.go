@@ -64,7 +64,7 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if suite != nil {
 		if code != 0 {
-			fmt.Fprintf(os.Stderr, "portal logs (last 200 lines):\n%s\n", suite.logs.tail(200))
+			fmt.Fprintf(os.Stderr, "portal logs (last 200 lines):\n%s\n", tail(suite.logs, 200))
 		}
 		if err := suite.r.Close(); err != nil {
 			fmt.Fprintln(os.Stderr, "close the portal:", err)
@@ -90,7 +90,7 @@ type portal struct {
 	r      *runner.Runner
 	clock  *clock
 	hashes *hashCounts
-	logs   *syncBuffer
+	logs   *localaws.SyncBuffer
 	ip     atomic.Uint32
 }
 
@@ -99,7 +99,7 @@ type portal struct {
 var base = time.Date(2026, 11, 26, 17, 0, 0, 0, time.UTC)
 
 func startPortal() (*portal, error) {
-	p := &portal{clock: &clock{start: time.Now()}, hashes: &hashCounts{}, logs: &syncBuffer{}}
+	p := &portal{clock: &clock{start: time.Now()}, hashes: &hashCounts{}, logs: &localaws.SyncBuffer{}}
 	if err := localaws.UseMotoFix(); err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func startPortal() (*portal, error) {
 		MinTimeout: 90 * time.Second,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w\n%s", err, p.logs.tail(100))
+		return nil, fmt.Errorf("%w\n%s", err, tail(p.logs, 100))
 	}
 	p.r = r
 	st := app.Store(r.Env, app.NewClients(r.AWS.Config, r.AWS.SESConfig), app.Options{Now: p.clock.now})
@@ -431,23 +431,9 @@ func (p *portal) clearMails(t testing.TB) {
 	}
 }
 
-// syncBuffer collects log lines from concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
 // tail returns the last n lines written.
-func (b *syncBuffer) tail(n int) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	lines := strings.Split(strings.TrimRight(b.buf.String(), "\n"), "\n")
+func tail(b *localaws.SyncBuffer, n int) string {
+	lines := strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 	if len(lines) > n {
 		lines = lines[len(lines)-n:]
 	}

@@ -5,16 +5,17 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/efacture/efacture/infra/local/localaws"
 )
 
 // TestDuplicateEvents is the soak in small, for make test: every S3 event delivered
 // twice in random order, one crash of the ingest handler mid-batch and one of the mailer
 // between a send and its record, a short SES outage and a short pause of the emulator.
 func TestDuplicateEvents(t *testing.T) {
-	logs := &lockedBuffer{}
+	logs := &localaws.SyncBuffer{}
 	cfg := config{
 		documents: 40, customers: 4,
 		sesAfter: 2 * time.Second, sesOutage: 4 * time.Second,
@@ -40,23 +41,6 @@ func TestDuplicateEvents(t *testing.T) {
 	if t.Failed() && os.Getenv("SOAK_LOGS") != "" {
 		t.Log(logs.String())
 	}
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 type testWriter struct{ t *testing.T }

@@ -13,7 +13,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -33,37 +32,19 @@ import (
 // portalOrigin is PortalBaseUrl as localaws provisions it.
 const portalOrigin = "http://127.0.0.1:8080"
 
-// lockedBuffer collects log lines from concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // portal is the walking skeleton plus the auth and admin functions, fed API Gateway
 // events as Lambda is, on one clock and one captured log.
 type portal struct {
 	*pipeline
 	auth, admin apigw.LambdaHandler
-	logs        *lockedBuffer
+	logs        *localaws.SyncBuffer
 	secrets     map[string]bool // passwords, tokens and session ids seen; none may reach a log
 	requests    int
 }
 
 func newPortal(t testing.TB, limits *ratelimit.Limits) *portal {
 	t.Helper()
-	p := &portal{pipeline: newPipeline(t), logs: &lockedBuffer{}, secrets: map[string]bool{}}
+	p := &portal{pipeline: newPipeline(t), logs: &localaws.SyncBuffer{}, secrets: map[string]bool{}}
 	opts := app.Options{
 		Now:      func() time.Time { return p.now },
 		Log:      slog.New(slog.NewJSONHandler(p.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

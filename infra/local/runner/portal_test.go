@@ -51,7 +51,7 @@ var (
 // demo, as `make run` does, on free ports.
 func TestPortal(t *testing.T) {
 	t0 := time.Now()
-	var functionLogs syncBuffer
+	var functionLogs localaws.SyncBuffer
 	r := MustStart(t, Options{Demo: true, FunctionLogs: &functionLogs})
 	// Lines written while the functions were built are not an invocation's.
 	initLogs := len(functionLogs.String())

@@ -9,7 +9,6 @@
 package runner
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -480,7 +479,7 @@ func (r *Runner) logInvoke(fnID, source string, records, failed int, err error) 
 // logs are printed only if the test fails.
 func MustStart(t testing.TB, opts Options) *Runner {
 	t.Helper()
-	var logs syncBuffer
+	var logs localaws.SyncBuffer
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.NewTextHandler(&logs, nil))
 	}
@@ -502,22 +501,4 @@ func MustStart(t testing.TB, opts Options) *Runner {
 		}
 	})
 	return r
-}
-
-// syncBuffer is a buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

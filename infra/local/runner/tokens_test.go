@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/efacture/efacture/infra/local/eventsource"
+	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/domain/outbox"
@@ -56,7 +57,7 @@ func TestNoRawTokenStored(t *testing.T) {
 	var extra atomic.Int64
 	now := func() time.Time { return base.Add(time.Since(start) + time.Duration(extra.Load())) }
 	var outage atomic.Bool
-	logs := &syncBuffer{}
+	logs := &localaws.SyncBuffer{}
 	r := MustStart(t, Options{
 		Now: now, FunctionLogs: logs,
 		Configure: func(_ string, o *app.Options) {
