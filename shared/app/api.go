@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/aws/objects"
@@ -148,30 +146,16 @@ func mailKey(env Env, c Clients) (*tokens.MailKey, error) {
 	if c.Secrets == nil {
 		return nil, errors.New("no Secrets Manager client")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), secretTimeout)
 	defer cancel()
 	return secrets.MailKey(ctx, c.Secrets, env.MailTokenSecretARN)
 }
 
-// lazyMailKey reads the mail-token secret at its first use and keeps it; a failed read
-// is tried again at the next use. The auth function needs it for recovery requests only,
-// so sign-ins never wait for Secrets Manager.
+// lazyMailKey reads the mail-token secret at its first use and keeps it, as pending
+// does. The auth function needs it for recovery requests only, so sign-ins never wait
+// for Secrets Manager.
 func lazyMailKey(env Env, c Clients) func(context.Context) (*tokens.MailKey, error) {
-	var (
-		mu  sync.Mutex
-		key *tokens.MailKey
-	)
-	return func(context.Context) (*tokens.MailKey, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if key != nil {
-			return key, nil
-		}
-		k, err := mailKey(env, c)
-		if err != nil {
-			return nil, err
-		}
-		key = k
-		return key, nil
-	}
+	return (&pending[*tokens.MailKey]{read: func(context.Context) (*tokens.MailKey, error) {
+		return mailKey(env, c)
+	}}).Key
 }

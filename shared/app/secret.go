@@ -10,24 +10,28 @@ import (
 	"github.com/efacture/efacture/shared/domain/signing"
 )
 
-// secretTimeout bounds one read of the signing secret.
+// secretTimeout bounds one read of a secret.
 const secretTimeout = 10 * time.Second
 
-// pendingKey is the signing secret being read from Secrets Manager: the read starts at
-// init and runs beside the rest of the cold start; requests wait for it. A failed read
-// is started again by the next request that waits, so one bad moment at init does not
-// leave the container failing until Lambda retires it.
-type pendingKey struct {
-	read func(context.Context) (*signing.Key, error)
+// pending is a key being read from Secrets Manager, once per container: the signing key
+// starts its read at init, beside the rest of the cold start; the mail-token key at its
+// first use. Requests wait for the read. A failed read is started again by the next
+// request that waits, so one bad moment does not leave the container failing until
+// Lambda retires it.
+type pending[K any] struct {
+	read func(context.Context) (K, error)
 
 	mu  sync.Mutex
-	cur *keyRead // the latest read
+	cur *keyRead[K] // the latest read; nil before the first
 }
 
+// pendingKey is the signing key's read.
+type pendingKey = pending[*signing.Key]
+
 // keyRead is one read; key and err are set before done is closed.
-type keyRead struct {
+type keyRead[K any] struct {
 	done chan struct{}
-	key  *signing.Key
+	key  K
 	err  error
 }
 
@@ -50,8 +54,8 @@ func startSigningKey(env Env, c Clients) (*pendingKey, error) {
 }
 
 // start begins a read; p.mu is held.
-func (p *pendingKey) start() {
-	r := &keyRead{done: make(chan struct{})}
+func (p *pending[K]) start() {
+	r := &keyRead[K]{done: make(chan struct{})}
 	p.cur = r
 	go func() {
 		// Not a request's context: a request giving up must not spoil the read.
@@ -62,16 +66,21 @@ func (p *pendingKey) start() {
 	}()
 }
 
-// Key waits for the latest read and returns its key, or its error (the first caller to
-// see it starts another read for later requests), or ctx's.
-func (p *pendingKey) Key(ctx context.Context) (*signing.Key, error) {
+// Key waits for the latest read (starting the first if none began) and returns its key,
+// or its error (the first caller to see it starts another read for later requests), or
+// ctx's.
+func (p *pending[K]) Key(ctx context.Context) (K, error) {
+	var none K
 	p.mu.Lock()
+	if p.cur == nil {
+		p.start()
+	}
 	r := p.cur
 	p.mu.Unlock()
 	select {
 	case <-r.done:
 	case <-ctx.Done():
-		return nil, ctx.Err()
+		return none, ctx.Err()
 	}
 	if r.err != nil {
 		p.mu.Lock()
@@ -79,7 +88,7 @@ func (p *pendingKey) Key(ctx context.Context) (*signing.Key, error) {
 			p.start()
 		}
 		p.mu.Unlock()
-		return nil, r.err
+		return none, r.err
 	}
 	return r.key, nil
 }
