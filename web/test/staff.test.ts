@@ -4,6 +4,7 @@
 // languages.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { actorText } from '../src/lib/audit.ts';
 import { en, fr } from '../src/staff/strings.ts';
 import { stIn } from '../src/staff/i18n.ts';
 import { accountState, mailBadge, totpCode } from '../src/staff/model.ts';
@@ -124,4 +125,11 @@ test('the console speaks both languages, with the same placeholders and plural p
   }
   assert.equal(stIn('fr', 'staff.customer.heading', { company: 'Dupré', number: 'C1' }), 'Dupré — client n° C1');
   assert.equal(stIn('en', 'staff.customer.heading', { company: 'Dupré', number: 'C1' }), 'Dupré — customer no. C1');
+});
+
+test('the customer\'s audit log names staff actions as the supplier\'s customer service', () => {
+  assert.equal(actorText('customer-service', 'Acme Finance', 'fr'), 'Service client Acme Finance');
+  assert.equal(actorText('customer-service', 'Acme Finance', 'en'), 'Acme Finance customer service');
+  assert.equal(actorText('claire@example.com', 'Acme Finance', 'fr'), 'claire@example.com');
+  assert.equal(actorText('', 'Acme Finance', 'en'), '');
 });

@@ -64,9 +64,11 @@ export interface StaffAuditEntry {
   detail: string;
 }
 
+/** PasswordLink is whom a set-password link sets. */
 export interface PasswordLink {
+  space: string;
   identifier: string;
-  space?: { id: string; name: string };
+  role: StaffRole;
 }
 
 const enc = encodeURIComponent;

@@ -20,10 +20,10 @@ export function label(prefix: string, value: string | null | undefined): string 
 export function mailStatusBadge(status: string | null | undefined, at: string | null | undefined): HTMLElement {
   const b = mailBadge(status);
   if (b.kind === 'ok') return h('span', { class: 'badge mail-ok' }, st('staff.mail.ok'));
-  const text = [st(b.kind === 'complaint' ? 'staff.mail.complaint' : 'staff.mail.bounced')];
-  if (b.reason) text.push(st(`staff.mail.reason.${b.reason}` as StaffKey));
+  const word = st(b.kind === 'complaint' ? 'staff.mail.complaint' : 'staff.mail.bounced');
+  const text = b.reason ? st('staff.mail.withReason', { status: word, reason: st(`staff.mail.reason.${b.reason}` as StaffKey) }) : word;
   return h('span', { class: 'mail-status' },
-    h('span', { class: `badge mail-${b.kind}` }, text.join(' : ')),
+    h('span', { class: `badge mail-${b.kind}` }, text),
     at ? h('span', { class: 'since' }, ' ', st('staff.mail.since', { date: formatInstantDate(at) })) : null);
 }
 

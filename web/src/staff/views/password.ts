@@ -96,7 +96,9 @@ function form(ctx: StaffCtx, tok: string, link: PasswordLink): HTMLElement {
   });
   // The username field lets password managers file the new password under the right name.
   const who = link.identifier
-    ? [h('dl', { class: 'facts' }, h('dt', null, st('staff.setpw.identifier')), h('dd', { class: 'identifier' }, link.identifier)),
+    ? [h('dl', { class: 'facts' },
+      h('dt', null, st('staff.setpw.identifier')), h('dd', { class: 'identifier' }, link.identifier),
+      link.role ? [h('dt', null, st('staff.setpw.role')), h('dd', null, st(link.role === 'supervisor' ? 'staff.role.supervisor' : 'staff.role.advisor'))] : null),
       h('input', { type: 'text', name: 'username', autocomplete: 'username', value: link.identifier, hidden: true, readonly: true, tabindex: '-1', 'aria-hidden': 'true' })]
     : [];
   f.append(ui.element, ...who, password.wrap, confirmation.wrap, showPasswords(st('staff.setpw.show'), [password.input, confirmation.input]),
