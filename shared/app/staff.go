@@ -1,0 +1,47 @@
+package app
+
+import (
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/password"
+	"github.com/efacture/efacture/shared/domain/ratelimit"
+	"github.com/efacture/efacture/shared/domain/staff"
+	"github.com/efacture/efacture/shared/transport/httpapi"
+)
+
+// StaffFunction is the supplier console's function (PRODUCT.md §11): staff sign-in,
+// set-password links, and the customer-service views of the member's space. It reads
+// the signing secret for its cursors, so it fails when Secrets Manager does.
+func StaffFunction(env Env, c Clients, o Options) (any, error) {
+	o = o.withDefaults(env)
+	key, err := signingKey(env, c)
+	if err != nil {
+		return nil, err
+	}
+	st := store(env, c, o)
+	svc := StaffService(st, o)
+	return api(env, o, httpapi.NewStaff(httpapi.StaffDeps{
+		Staff: svc, Sessions: httpapi.NewStaffSessions(svc, st, o.Log), Cursors: key,
+		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
+	})), nil
+}
+
+// StaffService is staff sign-in on the DynamoDB store, with the customers' thresholds
+// and hasher; the ops command creates members through it too.
+func StaffService(st *dynamo.Store, o Options) *staff.Service {
+	if o.Now == nil || o.Log == nil {
+		o = o.withDefaults(Env{})
+	}
+	limits := ratelimit.Default()
+	if o.Limits != nil {
+		limits = *o.Limits
+	}
+	var hasher accounts.Hasher = password.Hasher{Params: password.Default}
+	if o.Hasher != nil {
+		hasher = o.Hasher(hasher)
+	}
+	return &staff.Service{
+		Store: st, Limiter: ratelimit.Limiter{Counter: st, Now: o.Now}, Limits: limits, Hasher: hasher,
+		Sessions: staff.Policy, Now: o.Now, Log: o.Log,
+	}
+}

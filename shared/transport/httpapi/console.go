@@ -1,0 +1,4 @@
+package httpapi
+
+// ConsoleService is what the staff console's customer routes call (package console).
+type ConsoleService interface{}
