@@ -44,6 +44,7 @@ export interface CustomerMail {
 }
 
 export interface CustomerDetail extends CustomerSummary {
+  updatedAt?: string | null;
   accounts: CustomerAccount[];
   documents: { count: number; lastIssueDate: string | null };
   mails: CustomerMail[];

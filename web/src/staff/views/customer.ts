@@ -72,7 +72,8 @@ function referential(c: CustomerDetail): HTMLElement {
       h('dt', null, st('staff.customer.notification')), h('dd', null, label('staff.notify', c.notification || 'none')),
       h('dt', null, st('staff.customer.delivery')), h('dd', null, label('staff.delivery', c.delivery || 'electronic')),
       h('dt', null, st('staff.customer.language')), h('dd', null, t(c.language === 'en' ? 'lang.en' : 'lang.fr'))),
-    c.email && b.kind !== 'ok' ? h('p', { class: 'message warning' }, st('staff.mail.stopped')) : null);
+    c.email && b.kind !== 'ok' ? h('p', { class: 'message warning' }, st('staff.mail.stopped')) : null,
+    c.updatedAt ? h('p', { class: 'hint' }, st('staff.customer.updatedAt', { date: formatDateTime(c.updatedAt) })) : null);
 }
 
 function accountsTable(list: CustomerAccount[]): HTMLElement {
