@@ -3,14 +3,14 @@ package app
 import (
 	"errors"
 
-	"github.com/efacture/efacture/shared/aws/objects"
-	"github.com/efacture/efacture/shared/service/console"
-	"github.com/efacture/efacture/shared/service/listing"
 	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/objects"
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/staff"
+	"github.com/efacture/efacture/shared/service/console"
+	"github.com/efacture/efacture/shared/service/listing"
 	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
