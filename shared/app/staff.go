@@ -1,11 +1,16 @@
 package app
 
 import (
+	"errors"
+
 	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/aws/objects"
 	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/staff"
+	"github.com/efacture/efacture/shared/service/console"
+	"github.com/efacture/efacture/shared/service/listing"
 	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
@@ -18,10 +23,18 @@ func StaffFunction(env Env, c Clients, o Options) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.S3 == nil {
+		return nil, errors.New("no S3 client")
+	}
 	st := store(env, c, o)
 	svc := StaffService(st, o)
+	docs := &listing.Service{Store: st, Audit: st, Spaces: st, Cursors: key, Now: o.Now, Log: o.Log}
+	con := &console.Service{
+		Store: st, Staff: svc, Listing: docs, Cursors: key, Now: o.Now, Log: o.Log,
+		Rejections: &objects.Rejections{Client: c.S3, Bucket: env.InboxBucket, MaxListed: 10_000},
+	}
 	return api(env, o, httpapi.NewStaff(httpapi.StaffDeps{
-		Staff: svc, Sessions: httpapi.NewStaffSessions(svc, st, o.Log), Cursors: key,
+		Staff: svc, Sessions: httpapi.NewStaffSessions(svc, st, o.Log), Console: con, Cursors: key,
 		PortalBaseURL: env.PortalBaseURL, Log: o.Log, Now: o.Now,
 	})), nil
 }

@@ -3,7 +3,10 @@ package app_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -194,4 +197,175 @@ func TestStaffLock(t *testing.T) {
 	b.staffLogin("acme", "marie.dupont", staffPassword, p.code(0)).wantError(t, http.StatusUnauthorized, "invalid_credentials")
 	p.now = p.now.Add(time.Minute)
 	b.staffLogin("acme", "marie.dupont", staffPassword, p.code(0)).want(t, http.StatusOK)
+}
+
+const consoleReferential = "customer_number;company_name;siren;email;notification;delivery;language\n" +
+	"C001;Durand Transports SARL;552100554;pierre.durand@example.fr;;;\n" +
+	"C002;Durand Logistique SAS;;Pierre.Durand@example.fr;;;en\n" +
+	"C010;Martin Conseil;;alice.martin@example.fr;;;\n" +
+	"C020;Société Générale d'Essai;;;;;\n"
+
+// numbers are the customer numbers of a search answer, in order.
+func numbers(t *testing.T, r apiResponse) ([]string, any) {
+	t.Helper()
+	got := r.want(t, http.StatusOK).json(t)
+	items, _ := got["items"].([]any)
+	out := []string{}
+	for _, it := range items {
+		out = append(out, it.(map[string]any)["customerNumber"].(string))
+	}
+	return out, got["nextCursor"]
+}
+
+// TestStaffConsole walks the console as an advisor and a supervisor of acme: search by
+// every key, a customer's view, its documents, a new activation link that voids the
+// older one, the supervisor's rejections and audit, and the customer's own audit log
+// showing the supplier's customer service.
+func TestStaffConsole(t *testing.T) {
+	p := newPortal(t, nil)
+	p.seed(consoleReferential, "C001", "C010")
+	p.put("inbox/globex/customers/g.csv", []byte("customer_number,company_name,email\nG001,Globex Durand,g@example.com\n"), nil)
+	p.put("inbox/acme/documents/broken.pdf", []byte("not a pdf"), meta("C001", "F-BAD"))
+	p.ingestAll()
+	p.addStaff("acme", "marie", staff.RoleSupervisor, staffPassword)
+	p.now = p.now.Add(30 * time.Second) // each member's code is its own step
+	p.addStaff("acme", "paul", staff.RoleAdvisor, staffPassword)
+
+	sup := p.browser("203.0.113.40")
+	sup.staffLogin("acme", "marie", staffPassword, p.code(0)).want(t, http.StatusOK)
+	p.now = p.now.Add(30 * time.Second)
+	adv := p.browser("203.0.113.41")
+	adv.staffLogin("acme", "paul", staffPassword, p.code(0)).want(t, http.StatusOK)
+
+	for q, want := range map[string][]string{
+		"c0":                       {"C001", "C002", "C010", "C020"},
+		"C01":                      {"C010"},
+		"durand":                   {"C002", "C001"}, // by name: Logistique, then Transports
+		"DUR":                      {"C002", "C001"},
+		"societe gen":              {"C020"},
+		"Société":                  {"C020"},
+		"552 100 554":              {"C001"},
+		"pierre.durand@example.fr": {"C001", "C002"},
+		"PIERRE.DURAND@example.fr": {"C001", "C002"},
+		"G001":                     {},
+		"globex":                   {},
+		"g@example.com":            {},
+	} {
+		got, next := numbers(t, adv.get("/api/staff/customers?q="+url.QueryEscape(q)))
+		if !slices.Equal(got, want) || next != nil {
+			t.Errorf("q=%q: got %v (next %v), want %v", q, got, next, want)
+		}
+	}
+	// Pages: two by two, then the end.
+	first, next := numbers(t, adv.get("/api/staff/customers?q=C&limit=3"))
+	if !slices.Equal(first, []string{"C001", "C002", "C010"}) || next == nil {
+		t.Fatalf("first page: got %v next %v", first, next)
+	}
+	second, end := numbers(t, adv.get("/api/staff/customers?q=C&limit=3&cursor="+url.QueryEscape(next.(string))))
+	if !slices.Equal(second, []string{"C020"}) || end != nil {
+		t.Errorf("second page: got %v next %v", second, end)
+	}
+	adv.get("/api/staff/customers?q=D&cursor="+url.QueryEscape(next.(string))).wantError(t, http.StatusBadRequest, "bad_request")
+	adv.get("/api/staff/customers?limit=500").wantError(t, http.StatusBadRequest, "bad_request")
+
+	v := adv.get("/api/staff/customers/C001").want(t, http.StatusOK).json(t)
+	if v["customerNumber"] != "C001" || v["companyName"] != "Durand Transports SARL" || v["siren"] != "552100554" || v["email"] != "pierre.durand@example.fr" {
+		t.Errorf("view: got %v", v)
+	}
+	accts, _ := v["accounts"].([]any)
+	if len(accts) != 1 {
+		t.Fatalf("view accounts: got %v", v["accounts"])
+	}
+	a := accts[0].(map[string]any)
+	if a["identifier"] != "pierre.durand@example.fr" || a["registeredAdmin"] != true || a["passwordSet"] != false || a["activationExpiresAt"] == nil {
+		t.Errorf("view account: got %v", a)
+	}
+	if d, _ := v["documents"].(map[string]any); d["count"] != float64(1) || d["lastIssueDate"] != "2026-11-20" {
+		t.Errorf("view documents: got %v", v["documents"])
+	}
+	mails, _ := v["mails"].([]any)
+	if len(mails) == 0 || mails[len(mails)-1].(map[string]any)["kind"] != "activation" || mails[len(mails)-1].(map[string]any)["status"] != "sent" {
+		t.Errorf("view mails: got %v", v["mails"])
+	}
+	for _, path := range []string{"/api/staff/customers/G001", "/api/staff/customers/C999", "/api/staff/customers/..%2Fx",
+		"/api/staff/customers/G001/documents", "/api/staff/customers/G001/activation"} {
+		method := http.MethodGet
+		if strings.HasSuffix(path, "/activation") {
+			method = http.MethodPost
+		}
+		adv.do(method, path, nil).wantError(t, http.StatusNotFound, "not_found")
+	}
+
+	docs := adv.get("/api/staff/customers/C001/documents?from=2026-01-01").want(t, http.StatusOK).json(t)
+	if items, _ := docs["items"].([]any); len(items) != 1 || items[0].(map[string]any)["number"] != "F-C001-1" {
+		t.Errorf("documents: got %v", docs)
+	}
+
+	oldTok := p.activationToken("pierre.durand@example.fr")
+	adv.post("/api/staff/customers/C001/activation", nil).want(t, http.StatusAccepted)
+	adv.post("/api/staff/customers/C020/activation", nil).wantError(t, http.StatusConflict, "no_email")
+	adv.post("/api/staff/customers/C002/activation", nil).wantError(t, http.StatusConflict, "no_account")
+	p.mailAll()
+	acts := p.mailsTo("pierre.durand@example.fr", "Activation")
+	if len(acts) != 2 {
+		t.Fatalf("got %d activation mails, want the first and the new one", len(acts))
+	}
+	b := p.browser("198.51.100.40")
+	b.post("/api/auth/recovery/inspect", map[string]any{"token": oldTok}).wantError(t, http.StatusGone, "link_expired")
+	newTok := ""
+	for _, m := range acts {
+		if tok := p.token(m); tok != oldTok {
+			newTok = tok
+		}
+	}
+	const pw = "Camion-Rouge-42"
+	b.post("/api/auth/recovery/complete", map[string]any{"token": newTok, "identifier": "pierre.durand@example.fr", "password": pw, "confirmation": pw}).
+		want(t, http.StatusNoContent)
+
+	// The customer's admin sees the supplier's customer service in its audit log.
+	b.post("/api/auth/login", map[string]any{"identifier": "pierre.durand@example.fr", "password": pw}).want(t, http.StatusOK)
+	log := b.get("/api/admin/audit").want(t, http.StatusOK).json(t)
+	seen := map[string]bool{}
+	for _, it := range log["items"].([]any) {
+		e := it.(map[string]any)
+		if e["actor"] == staff.CustomerService {
+			seen[e["action"].(string)] = true
+		}
+	}
+	for _, want := range []string{staff.ActionViewCustomer, staff.ActionViewDocuments, staff.ActionActivationResent} {
+		if !seen[want] {
+			t.Errorf("customer audit log lacks %s by %s: %v", want, staff.CustomerService, log["items"])
+		}
+	}
+	// Customers' sessions reach no staff route.
+	b.get("/api/staff/me").wantError(t, http.StatusUnauthorized, "unauthenticated")
+	b.get("/api/staff/customers/C001").wantError(t, http.StatusUnauthorized, "unauthenticated")
+
+	// Supervisor routes.
+	adv.get("/api/staff/rejections").wantError(t, http.StatusForbidden, "forbidden")
+	adv.get("/api/staff/audit").wantError(t, http.StatusForbidden, "forbidden")
+	rej := sup.get("/api/staff/rejections").want(t, http.StatusOK).json(t)
+	codes := map[string]bool{}
+	for _, it := range rej["items"].([]any) {
+		e := it.(map[string]any)
+		codes[e["code"].(string)] = true
+		if e["key"] == "" || e["message"] == "" || e["at"] == "" {
+			t.Errorf("rejection %v lacks a field", e)
+		}
+	}
+	if !codes["not_pdf"] || !codes["referential_report"] || len(codes) != 2 {
+		t.Errorf("rejections: got %v", rej["items"])
+	}
+	audit := sup.get("/api/staff/audit?limit=100").want(t, http.StatusOK).json(t)
+	actions := map[string]bool{}
+	for _, it := range audit["items"].([]any) {
+		e := it.(map[string]any)
+		actions[e["action"].(string)+" "+e["actor"].(string)] = true
+	}
+	for _, want := range []string{"staff_login marie", "staff_login paul", "staff_view_customer paul", "staff_activation_resent paul", "staff_search paul", "staff_view_rejections marie"} {
+		if !actions[want] {
+			t.Errorf("staff audit lacks %q: %v", want, actions)
+		}
+	}
+	p.checkLogs()
 }

@@ -114,6 +114,12 @@ var staffRoutes = []Route[StaffDeps]{
 	{"POST /api/staff/password/inspect", Public, AnySite, staffPasswordInspect},
 	{"POST /api/staff/password", Public, AnySite, staffPasswordSet},
 	{"GET /api/staff/me", Staff, AnySite, staffMeHandler},
+	{"GET /api/staff/customers", Staff, AnySite, searchCustomers},
+	{"GET /api/staff/customers/{number}", Staff, AnySite, viewCustomer},
+	{"GET /api/staff/customers/{number}/documents", Staff, AnySite, customerDocuments},
+	{"POST /api/staff/customers/{number}/activation", Staff, AnySite, resendActivation},
+	{"GET /api/staff/rejections", Supervisor, AnySite, staffRejections},
+	{"GET /api/staff/audit", Supervisor, AnySite, staffAudit},
 }
 
 // The patterns each API function serves, derived from its table; template.yaml must
