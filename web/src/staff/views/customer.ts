@@ -3,7 +3,7 @@
 // activation state, the recent mails with their errors, the documents as
 // the customer lists them (no download), and resending the activation mail.
 import { ApiError, type Doc } from '../../lib/api.ts';
-import { announce, h, replace, uid } from '../../lib/dom.ts';
+import { h, replace, uid } from '../../lib/dom.ts';
 import { apiQuery, defaultFilters, Pager, type Filters } from '../../lib/documents-query.ts';
 import { bindForm, button, selectField, textField } from '../../lib/form.ts';
 import { formatAmount, formatDate, formatDateTime, formatInstantDate } from '../../lib/format.ts';
@@ -132,9 +132,8 @@ function activationCard(c: CustomerDetail, refresh: () => Promise<void>): HTMLEl
       send.setAttribute('aria-disabled', 'true');
       try {
         await staffApi.resendActivation(c.customerNumber);
-        const done = st('staff.activation.sent', { email });
-        replace(result, h('p', { class: 'message success' }, done));
-        announce(done);
+        // The result area is a status region: it is read out as it fills.
+        replace(result, h('p', { class: 'message success' }, st('staff.activation.sent', { email })));
         await refresh().catch((e: unknown) => {
           if (!(e instanceof ApiError)) throw e;
         });
