@@ -260,6 +260,10 @@ export const fr = {
   'audit.action.download': 'Téléchargement',
   'audit.action.link_use': 'Lien de téléchargement sans connexion',
   'audit.action.export': 'Export',
+  'audit.action.staff_view_customer': 'Fiche consultée',
+  'audit.action.staff_view_documents': 'Documents consultés',
+  'audit.action.staff_activation_resent': "Nouveau mail d'activation envoyé",
+  'audit.actor.customer-service': 'Service client du fournisseur',
 
   'help.title': 'Aide',
   'help.intro': 'Les réponses aux questions les plus fréquentes sur votre espace E-Facture {space}.',
@@ -527,6 +531,10 @@ export const en: Record<Key, string> = {
   'audit.action.download': 'Download',
   'audit.action.link_use': 'No-login download link',
   'audit.action.export': 'Export',
+  'audit.action.staff_view_customer': 'Account details viewed',
+  'audit.action.staff_view_documents': 'Documents viewed',
+  'audit.action.staff_activation_resent': 'New activation mail sent',
+  'audit.actor.customer-service': "The supplier's customer service",
 
   'help.title': 'Help',
   'help.intro': 'Answers to the most frequent questions about your E-Facture {space} space.',

@@ -312,12 +312,19 @@ function row(e: AuditEntry): HTMLElement {
   const action = key in actionKeys ? t(key) : e.action;
   return h('tr', null,
     h('td', { 'data-label': t('audit.col.at') }, formatDateTime(e.at)),
-    h('td', { class: 'breakable', 'data-label': t('audit.col.actor') }, e.actor),
+    h('td', { class: 'breakable', 'data-label': t('audit.col.actor') }, actor(e.actor)),
     h('td', { 'data-label': t('audit.col.action') }, action),
     h('td', { class: 'breakable', 'data-label': t('audit.col.target') }, e.target),
     h('td', { 'data-label': t('audit.col.detail') }, e.detail));
 }
 
 const actionKeys: Record<string, true> = Object.fromEntries(
-  ['login', 'login_failed', 'password_set', 'password_changed', 'password_reset', 'user_created', 'user_updated', 'download', 'link_use', 'export'].map((a) => [`audit.action.${a}`, true]),
+  ['login', 'login_failed', 'password_set', 'password_changed', 'password_reset', 'user_created', 'user_updated', 'download', 'link_use', 'export',
+    'staff_view_customer', 'staff_view_documents', 'staff_activation_resent'].map((a) => [`audit.action.${a}`, true]),
 );
+
+// actor shows the supplier's staff as its customer service, never a staff member
+// (PRODUCT.md §11); the API sends the stable value `customer-service`.
+function actor(a: string): string {
+  return a === 'customer-service' ? t('audit.actor.customer-service') : a;
+}
