@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -135,8 +134,6 @@ func TestStaffSessionLifetime(t *testing.T) {
 	p.now = p.now.Add(15 * time.Minute)
 	b.get("/api/staff/me").wantError(t, http.StatusUnauthorized, "unauthenticated")
 }
-
-var staffLink = regexp.MustCompile(`^http://127\.0\.0\.1:8080/acme/staff/password#token=([A-Za-z0-9_-]{22})$`)
 
 // TestStaffSetPassword: a new member's one-time link sets the password once, under the
 // customers' policy; a newer link voids the older.
