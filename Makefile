@@ -86,7 +86,7 @@ run: deps web
 	$(GO) run ./infra/local $(RUNFLAGS)
 
 # deploy runs SAM, then uploads web/dist to the web bucket (hashed assets first, cached for
-# a year; pages revalidated each time, the token page never stored) and invalidates
+# a year; pages revalidated each time, the token pages (password, staff) never stored) and invalidates
 # CloudFront. Bucket and distribution come from the stack's outputs.
 STACK_NAME ?= $(shell sed -n 's/^stack_name *= *"\(.*\)"/\1/p' samconfig.toml | head -1)
 stack_output = $$(aws cloudformation describe-stacks --stack-name $(STACK_NAME) --query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text)
@@ -96,8 +96,9 @@ deploy: web
 	sam build && sam deploy
 	bucket=$(call stack_output,WebBucketName) && distribution=$(call stack_output,WebDistributionId) && \
 	aws s3 sync web/dist/assets "s3://$$bucket/assets" --cache-control "public, max-age=31536000, immutable" && \
-	aws s3 sync web/dist "s3://$$bucket" --exclude "assets/*" --exclude password.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
+	aws s3 sync web/dist "s3://$$bucket" --exclude "assets/*" --exclude password.html --exclude staff.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
 	aws s3 cp web/dist/password.html "s3://$$bucket/password.html" --cache-control "no-store" --content-type "text/html; charset=utf-8" && \
+	aws s3 cp web/dist/staff.html "s3://$$bucket/staff.html" --cache-control "no-store" --content-type "text/html; charset=utf-8" && \
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*"
 
 # ---------------------------------------------------------------- frontend (web/)
