@@ -70,7 +70,8 @@ func clients(ctx context.Context, env Env, cmd string) (app.Clients, bool) {
 	return c, true
 }
 
-// spacesApply is infra/spaces: app.ApplySpaces on the main table.
+// spacesApply is infra/spaces: app.ApplySpacesWith on the main table, billing principals
+// resolved with IAM.
 func spacesApply(ctx context.Context, args []string, env Env) int {
 	fs := flags("spaces apply", "[-table NAME] FILE.json", env)
 	table := fs.String("table", env.Getenv("MAIN_TABLE"), "main table (default $MAIN_TABLE)")
@@ -89,7 +90,12 @@ func spacesApply(ctx context.Context, args []string, env Env) int {
 	if !ok {
 		return 1
 	}
-	applied, err := app.ApplySpaces(ctx, dynamo.New(c.DynamoDB, dynamo.Tables{Main: *table}, nil), fs.Arg(0))
+	res, err := env.Principals(ctx)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "ops spaces apply: AWS configuration: %v\n", err)
+		return 1
+	}
+	applied, err := app.ApplySpacesWith(ctx, dynamo.New(c.DynamoDB, dynamo.Tables{Main: *table}, nil), res, fs.Arg(0))
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "ops spaces apply: %v\n", err)
 		return 1

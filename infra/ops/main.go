@@ -18,7 +18,10 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/aws/principals"
 )
 
 // Env is what a command runs with.
@@ -27,6 +30,8 @@ type Env struct {
 	Stdout, Stderr io.Writer
 	// Clients builds the AWS clients on first use, so -h and usage errors need none.
 	Clients func(context.Context) (app.Clients, error)
+	// Principals resolves billing principals with IAM (spaces apply), built on first use.
+	Principals func(context.Context) (app.PrincipalResolver, error)
 }
 
 // Command is one subcommand: the words that name it, a line for the list, and its run
@@ -50,6 +55,7 @@ var Commands = []Command{
 func main() {
 	os.Exit(run(context.Background(), os.Args[1:], Env{
 		Getenv: os.Getenv, Stdout: os.Stdout, Stderr: os.Stderr, Clients: app.LoadClients,
+		Principals: loadPrincipals,
 	}))
 }
 
@@ -91,4 +97,13 @@ func usage(w io.Writer) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nExit status: 0 done, 1 failed, 2 bad usage.")
+}
+
+// loadPrincipals resolves billing principals with the default AWS configuration's IAM.
+func loadPrincipals(ctx context.Context) (app.PrincipalResolver, error) {
+	cfg, err := config.LoadDefaultConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return principals.New(iam.NewFromConfig(cfg)), nil
 }

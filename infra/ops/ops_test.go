@@ -13,6 +13,7 @@ import (
 
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/aws/principals"
 )
 
 // ops runs the command on args against the runner's stack and returns its exit status,
@@ -23,7 +24,8 @@ func ops(t *testing.T, r *runner.Runner, args ...string) (int, string, string) {
 	var out, errs bytes.Buffer
 	code := run(context.Background(), args, Env{
 		Getenv: func(k string) string { return vars[k] }, Stdout: &out, Stderr: &errs,
-		Clients: func(context.Context) (app.Clients, error) { return app.NewClients(r.AWS.Config, r.AWS.SESConfig), nil },
+		Clients:    func(context.Context) (app.Clients, error) { return app.NewClients(r.AWS.Config, r.AWS.SESConfig), nil },
+		Principals: func(context.Context) (app.PrincipalResolver, error) { return principals.New(r.AWS.IAM()), nil },
 	})
 	return code, out.String(), errs.String()
 }

@@ -692,6 +692,7 @@ func TestNoLoginLinkRefusesCrossSite(t *testing.T) {
 	token := f.link("pierre.durand@example.fr", "C001", f.docs["F-2026-001"], f.now.Add(14*24*time.Hour))
 	use := func(site string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "/api/links/"+token, nil)
+		r.Header.Set(httpapi.OriginHeader, f.denv.OriginVerify) // as CloudFront adds it
 		if site != "" {
 			r.Header.Set("Sec-Fetch-Site", site)
 		}

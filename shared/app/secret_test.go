@@ -11,6 +11,7 @@ import (
 
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 )
 
 // TestSigningSecretReadBesideInit: the documents function is built without waiting for
@@ -24,7 +25,6 @@ func TestSigningSecretReadBesideInit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env.OriginVerify = ""
 	var logs bytes.Buffer
 	var h http.Handler
 	if err := le.MotoServer.Pause(); err != nil {
@@ -44,7 +44,9 @@ func TestSigningSecretReadBesideInit(t *testing.T) {
 	}
 	get := func() *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/documents", nil))
+		req := httptest.NewRequest(http.MethodGet, "/api/documents", nil)
+		req.Header.Set(httpapi.OriginHeader, env.OriginVerify) // as CloudFront adds it
+		h.ServeHTTP(rec, req)
 		return rec
 	}
 	// The read started at init times out while moto is paused.

@@ -218,7 +218,8 @@ func TestPortal(t *testing.T) {
 		}
 		waitFor(t, 30*time.Second, "the rejection's report", func() bool {
 			_, err := r.AWS.S3.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(r.Env.InboxBucket), Key: aws.String("rejected/acme/documents/not-a-pdf.pdf.error.json")})
-			return err == nil
+			// The report is written just before the line that counts the rejection.
+			return err == nil && strings.Contains(functionLogs.String()[initLogs:], `"message":"file rejected"`)
 		})
 		emitted := map[metrics.Name]float64{}
 		for _, line := range strings.Split(strings.TrimSpace(functionLogs.String()[initLogs:]), "\n") {

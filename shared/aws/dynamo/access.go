@@ -53,8 +53,10 @@ var Access = map[string][]Grant{
 			Keys: []string{"SPACE#*", "SESS#*", "ACCT#*", "CUST#*"}},
 		{Sid: "PutMain", Table: MainTable, Actions: []string{"PutItem"},
 			Keys: []string{"ACCT#*", "AUDIT#*"}},
+		// An admin's own password, re-entered to reset another user's, takes its places on
+		// the client's counter and its account's lock window before it is checked.
 		{Sid: "UpdateMain", Table: MainTable, Actions: []string{"UpdateItem"},
-			Keys: []string{"SESS#*", "ACCT#*"}},
+			Keys: []string{"SESS#*", "ACCT#*", "RATE#*"}},
 		{Sid: "CheckAccounts", Table: MainTable, Actions: []string{"ConditionCheckItem"},
 			Keys: []string{"ACCT#*"}},
 		{Sid: "EndDeadSessions", Table: MainTable, Actions: []string{"DeleteItem"},

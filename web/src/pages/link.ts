@@ -6,35 +6,13 @@
 // this tab only, so a reload still works.
 import { api, ApiError } from '../lib/api.ts';
 import { h, replace } from '../lib/dom.ts';
+import { reloadOnNewToken, takeToken } from '../lib/fragment.ts';
 import { t, type Key } from '../lib/i18n.ts';
 import { pageURL } from '../lib/paths.ts';
 import { pageHeading, start, type Ctx } from '../lib/shell.ts';
 
-const tokenKey = 'efacture.link';
-
-function takeToken(): string {
-  const m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
-  if (m) {
-    try {
-      sessionStorage.setItem(tokenKey, m[1]);
-    } catch {
-      // Kept in memory only.
-    }
-    history.replaceState(null, '', location.pathname + location.search);
-    return m[1];
-  }
-  try {
-    return sessionStorage.getItem(tokenKey) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-const token = takeToken();
-// Another link opened in this tab changes only the fragment: start again with its token.
-window.addEventListener('hashchange', () => {
-  if (/token=/.test(location.hash)) location.reload();
-});
+const token = takeToken('efacture.link');
+reloadOnNewToken();
 
 // What the page shows. It survives a redraw (a language switch), which must not
 // spend another use of the link.

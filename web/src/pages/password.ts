@@ -5,35 +5,14 @@
 import { api, ApiError, type Recovery } from '../lib/api.ts';
 import { h, replace, uid } from '../lib/dom.ts';
 import { bindForm, requireValue, showPasswords, textField } from '../lib/form.ts';
+import { reloadOnNewToken, takeToken } from '../lib/fragment.ts';
 import { t } from '../lib/i18n.ts';
 import { pageURL } from '../lib/paths.ts';
 import { pageHeading, start, type Ctx } from '../lib/shell.ts';
 
-const tokenKey = 'efacture.token';
-
-function takeToken(): string {
-  const m = /(?:^#|&)token=([A-Za-z0-9_-]+)/.exec(location.hash);
-  if (m) {
-    try {
-      sessionStorage.setItem(tokenKey, m[1]);
-    } catch {
-      // Kept in memory only.
-    }
-    history.replaceState(null, '', location.pathname + location.search);
-    return m[1];
-  }
-  try {
-    return sessionStorage.getItem(tokenKey) ?? '';
-  } catch {
-    return '';
-  }
-}
-
-const token = takeToken();
-// Another link opened in this tab changes only the fragment: start again with its token.
-window.addEventListener('hashchange', () => {
-  if (/token=/.test(location.hash)) location.reload();
-});
+const passwordTokenKey = 'efacture.token';
+const token = takeToken(passwordTokenKey);
+reloadOnNewToken();
 let inspected: Recovery | null = null;
 
 function newLink(ctx: Ctx): HTMLElement {
@@ -108,7 +87,7 @@ function form(ctx: Ctx, rec: Recovery): HTMLElement {
     run: async () => {
       await api.complete(token, chosen, password.input.value, confirmation.input.value);
       try {
-        sessionStorage.removeItem(tokenKey);
+        sessionStorage.removeItem(passwordTokenKey);
         sessionStorage.setItem('efacture.identifier', chosen);
       } catch {
         // The login page simply starts empty.
