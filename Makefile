@@ -92,7 +92,7 @@ run: pyversions deps web
 
 # deploy runs SAM with samconfig.toml's ENV section (default, staging, prod), then uploads
 # web/dist to the web bucket (hashed assets first, cached for a year; pages revalidated
-# each time, the token page never stored) and invalidates CloudFront. Bucket and
+# each time, the token pages and the console never stored) and invalidates CloudFront. Bucket and
 # distribution come from the stack's outputs; stack and region from samconfig.toml.
 ENV ?= default
 samconfig_value = $(shell awk -v s='[$(ENV).global.parameters]' '$$0 == s {f = 1; next} /^\[/ {f = 0} f && $$1 == "$(1)" {gsub(/"/, "", $$3); print $$3; exit}' samconfig.toml)
@@ -106,8 +106,8 @@ deploy: web
 	sam build --config-env $(ENV) && sam deploy --config-env $(ENV)
 	bucket=$(call stack_output,WebBucketName) && distribution=$(call stack_output,WebDistributionId) && \
 	aws s3 sync web/dist/assets "s3://$$bucket/assets" --region $(REGION) --cache-control "public, max-age=31536000, immutable" && \
-	aws s3 sync web/dist "s3://$$bucket" --region $(REGION) --exclude "assets/*" --exclude password.html --exclude link.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
-	for page in password link; do aws s3 cp web/dist/$$page.html "s3://$$bucket/$$page.html" --region $(REGION) --cache-control "no-store" --content-type "text/html; charset=utf-8" || exit 1; done && \
+	aws s3 sync web/dist "s3://$$bucket" --region $(REGION) --exclude "assets/*" --exclude password.html --exclude link.html --exclude staff.html --delete --cache-control "no-cache" --content-type "text/html; charset=utf-8" && \
+	for page in password link staff; do aws s3 cp web/dist/$$page.html "s3://$$bucket/$$page.html" --region $(REGION) --cache-control "no-store" --content-type "text/html; charset=utf-8" || exit 1; done && \
 	aws cloudfront create-invalidation --distribution-id "$$distribution" --paths "/*"
 
 # ---------------------------------------------------------------- frontend (web/)

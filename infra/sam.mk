@@ -16,7 +16,8 @@ SAM_FUNCTIONS := \
 	MailRedriveFunction:mailredrive \
 	MailEventsFunction:mailevents \
 	DigestFunction:digest \
-	PurgeFunction:purge
+	PurgeFunction:purge \
+	StaffFunction:staff
 
 # Where `make build` puts artifacts, as `sam build` does.
 SAM_BUILD_DIR ?= .aws-sam/build

@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
-const pages = ['index', 'forgot', 'password', 'documents', 'profile', 'admin', 'help', 'link'];
+const pages = ['index', 'forgot', 'password', 'documents', 'profile', 'admin', 'help', 'link', 'staff'];
 
 export default defineConfig({
   base: '/',

@@ -17,6 +17,8 @@
 //	POST /documents    {space, customer, number, type, daysAgo, copy, buyer, lines}: a sample PDF dropped into the inbox, once filed {key, sha256, size, amount, issueDate}
 //	POST /digest       {space}: the digest function run at the space's digest hour today, as the hourly schedule would
 //	GET  /mails        the captured mails, oldest first ({to, subject, text, html, at, attachments})
+//	POST /staff        {space, identifier, role}: a staff member created as the ops command does, {link, secret}
+//	POST /mail-event   {space, customer, type, subType}: an SES bounce or complaint event for the customer's mail, published as SNS delivers it
 package main
 
 import (
@@ -48,6 +50,8 @@ import (
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/domain/staff"
+	"github.com/efacture/efacture/shared/service/mailevents"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -127,6 +131,8 @@ func (c *control) routes() http.Handler {
 	mux.HandleFunc("POST /documents", c.document)
 	mux.HandleFunc("POST /digest", c.digest)
 	mux.HandleFunc("GET /mails", c.mails)
+	mux.HandleFunc("POST /staff", c.staff)
+	mux.HandleFunc("POST /mail-event", c.mailEvent)
 	return mux
 }
 
@@ -390,4 +396,51 @@ func fail(w http.ResponseWriter, status int, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
+
+// staff creates a staff member through the service the ops command uses, and returns
+// its one-time set-password link and TOTP secret, as ops would hand them over.
+func (c *control) staff(w http.ResponseWriter, req *http.Request) {
+	var in struct{ Space, Identifier, Role string }
+	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&in); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	st := app.Store(c.r.Env, app.NewClients(c.r.AWS.Config, c.r.AWS.SESConfig), app.Options{})
+	e, err := app.StaffService(st, app.Options{}).Add(req.Context(), staff.NewMember{Space: in.Space, Identifier: in.Identifier, Role: in.Role})
+	if err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	reply(w, map[string]string{
+		"link":   c.r.PortalURL + "/" + e.Member.Space + "/staff/password#token=" + e.Token,
+		"secret": e.Secret,
+	})
+}
+
+// mailEvent publishes an SES bounce or complaint event about a customer's mail on the
+// mail-events topic; no local emulator sends those.
+func (c *control) mailEvent(w http.ResponseWriter, req *http.Request) {
+	var in struct{ Space, Customer, Type, SubType string }
+	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&in); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if in.Type != "Bounce" && in.Type != "Complaint" {
+		fail(w, http.StatusBadRequest, fmt.Errorf("type %q: Bounce or Complaint", in.Type))
+		return
+	}
+	recipients := []map[string]string{{"emailAddress": "recipient@example.invalid"}}
+	ev := map[string]any{
+		"eventType": in.Type,
+		"mail":      map[string]any{"headers": []map[string]string{{"name": mailevents.CompanyHeader, "value": in.Space + "#" + in.Customer}}},
+		"bounce":    map[string]any{"bounceType": "Permanent", "bounceSubType": in.SubType, "bouncedRecipients": recipients},
+		"complaint": map[string]any{"complainedRecipients": recipients},
+	}
+	body, _ := json.Marshal(ev)
+	if err := c.r.Publish(req.Context(), "MailEventsTopic", "", string(body)); err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	reply(w, map[string]bool{"published": true})
 }

@@ -118,6 +118,10 @@ func banner(w io.Writer, r *runner.Runner, took time.Duration, logPath string, d
 	} else {
 		fmt.Fprintf(w, "  Portal        %s/{space}/\n", r.PortalURL)
 	}
+	for _, sp := range r.DemoStaff {
+		fmt.Fprintf(w, "  Staff console %s/%s/staff/  identifier=%s password=%s totp=%s\n",
+			r.PortalURL, sp, runner.DemoStaffIdentifier, runner.DemoStaffPassword, runner.DemoStaffSecret)
+	}
 	fmt.Fprintf(w, "  Mail viewer   %s/\n", r.MailViewerURL)
 	fmt.Fprintf(w, "  AWS emulator  %s (%s)\n", r.MotoURL, emulator)
 	fmt.Fprintf(w, "  Inbox bucket  %s\n", r.Env.InboxBucket)

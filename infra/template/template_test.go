@@ -464,7 +464,7 @@ func TestMailTokenSecretReaders(t *testing.T) {
 		}
 	}
 	slices.Sort(got)
-	want := []string{"AuthFunction", "DigestFunction", "IngestFunction", "MailRedriveFunction", "MailerFunction"}
+	want := []string{"AuthFunction", "DigestFunction", "IngestFunction", "MailRedriveFunction", "MailerFunction", "StaffFunction"}
 	if !slices.Equal(got, want) {
 		t.Errorf("functions reading MailTokenSecret: got %v, want %v", got, want)
 	}

@@ -34,6 +34,7 @@ var Functions = []Function{
 	{ID: "AuthFunction", Dir: "auth", New: AuthFunction, Routes: httpapi.AuthRoutes},
 	{ID: "AdminFunction", Dir: "admin", New: AdminFunction, Routes: httpapi.AdminRoutes},
 	{ID: "DocumentsFunction", Dir: "documents", New: DocumentsFunction, Routes: httpapi.DocumentsRoutes},
+	{ID: "StaffFunction", Dir: "staff", New: StaffFunction, Routes: httpapi.StaffRoutes},
 	{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction},
 	{ID: "IngestFunction", Dir: "ingest", New: IngestFunction},
 	{ID: "MailerFunction", Dir: "mailer", New: MailerFunction},

@@ -37,9 +37,12 @@ const portalOrigin = "http://127.0.0.1:8080"
 type portal struct {
 	*pipeline
 	auth, admin apigw.LambdaHandler
-	logs        *localaws.SyncBuffer
-	secrets     map[string]bool // passwords, tokens and session ids seen; none may reach a log
-	requests    int
+	// staff is built on first use: most tests never reach the console.
+	staff    apigw.LambdaHandler
+	opts     app.Options
+	logs     *localaws.SyncBuffer
+	secrets  map[string]bool // passwords, tokens and session ids seen; none may reach a log
+	requests int
 }
 
 func newPortal(t testing.TB, limits *ratelimit.Limits) *portal {
@@ -54,6 +57,7 @@ func newPortal(t testing.TB, limits *ratelimit.Limits) *portal {
 	p.handleMail = build[lambdaevents.StreamHandler](t, app.MailerFunction, p.env, p.clients, opts)
 	p.auth = build[apigw.LambdaHandler](t, app.AuthFunction, p.env, p.clients, opts)
 	p.admin = build[apigw.LambdaHandler](t, app.AdminFunction, p.env, p.clients, opts)
+	p.opts = opts
 	return p
 }
 
@@ -202,6 +206,7 @@ type browser struct {
 	ip      string
 	lang    string
 	session string
+	staff   string // the staff session cookie
 }
 
 func (p *portal) browser(ip string) *browser { return &browser{p: p, ip: ip} }
@@ -247,8 +252,22 @@ func (b *browser) send(req *http.Request) apiResponse {
 	if b.session != "" {
 		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: b.session})
 	}
+	if b.staff != "" {
+		req.AddCookie(&http.Cookie{Name: httpapi.StaffCookie, Value: b.staff})
+	}
 	r := b.p.send(req)
 	for _, c := range (&http.Response{Header: r.header}).Cookies() {
+		if c.Name == httpapi.StaffCookie {
+			if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Domain != "" {
+				b.p.t.Errorf("staff cookie %q lacks HttpOnly, Secure, SameSite=Strict, Path=/ or has a Domain", r.header.Values("Set-Cookie"))
+			}
+			b.staff = c.Value
+			if c.MaxAge < 0 {
+				b.staff = ""
+			}
+			b.p.secrets[c.Value] = true
+			continue
+		}
 		if c.Name != httpapi.SessionCookie {
 			continue
 		}
@@ -276,8 +295,14 @@ func (p *portal) send(req *http.Request) apiResponse {
 		p.t.Fatal(err)
 	}
 	h := p.auth
-	if strings.HasPrefix(req.URL.Path, "/api/admin/") {
+	switch {
+	case strings.HasPrefix(req.URL.Path, "/api/admin/"):
 		h = p.admin
+	case strings.HasPrefix(req.URL.Path, "/api/staff/"):
+		if p.staff == nil {
+			p.staff = build[apigw.LambdaHandler](p.t, app.StaffFunction, p.env, p.clients, p.opts)
+		}
+		h = p.staff
 	}
 	res, err := h(context.Background(), ev)
 	if err != nil {

@@ -5,7 +5,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { activate, applyReferential, applySpace, drop, launch, linkIn, newPage, portalURL, signIn, startPortal, waitMail } from './lib.ts';
+import { activate, applyReferential, applySpace, control, drop, launch, linkIn, newPage, portalURL, signIn, startPortal, waitMail } from './lib.ts';
+import { Authenticator } from './totp.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const web = resolve(here, '..', '..');
@@ -21,7 +22,10 @@ try {
   const space = 'acme';
   const admin = { email: 'claire.martin@example.com', password: 'Croissant-chaud-42' };
   await applySpace({ id: space, name: 'Acme Finance / Acme Location', since: '2024-12-02', brand: { color: '#0b5394' }, profiles: ['Aucun', 'Comptabilité', 'Direction'] });
-  await applyReferential(space, 'customers.csv', [{ number: 'C1001', company: 'Boulangerie Dupré SARL', email: admin.email, notification: 'link' }]);
+  await applyReferential(space, 'customers.csv', [
+    { number: 'C1001', company: 'Boulangerie Dupré SARL', email: admin.email, notification: 'link' },
+    { number: 'C1002', company: 'Boucherie Lemoine', email: 'contact@lemoine.example' },
+  ]);
   const docs: [string, number, ('invoice' | 'credit_note')?, boolean?][] = [
     ['FA2026-0458', 3], ['AV2026-0051', 12, 'credit_note', true], ['FA2026-0437', 18], ['FA2026-0431', 25],
     ['FA2026-0420', 33], ['FA2026-0412', 41], ['FA2024-0102', 715],
@@ -32,6 +36,16 @@ try {
     method: 'POST', headers: { 'Content-Type': 'application/json', Origin: portalURL('') }, body: JSON.stringify({ space, email: admin.email }),
   });
   const recovery = linkIn(await waitMail(admin.email, (m) => m.text.includes('#token=') && !/Activation/.test(m.subject)), '#token=');
+  // The supplier console: a supervisor, and a customer whose mail bounced.
+  await drop({ space, customer: 'C1002', number: 'FA2026-0460', daysAgo: 2 });
+  await control('POST', '/mail-event', { space, customer: 'C1002', type: 'Bounce', subType: 'MailboxFull' });
+  const staff = { identifier: 'sophie.martin', password: 'Service-Client-2026!' };
+  const enrolment = await control<{ link: string; secret: string }>('POST', '/staff', { space, identifier: staff.identifier, role: 'supervisor' });
+  const token = new URL(enrolment.link).hash.replace('#token=', '');
+  const headers = { 'Content-Type': 'application/json', Origin: portalURL('') };
+  const set = await fetch(portalURL('/api/staff/password'), { method: 'POST', headers, body: JSON.stringify({ token, password: staff.password, confirmation: staff.password }) });
+  if (set.status !== 204) throw new Error(`staff password: ${set.status} ${await set.text()}`);
+  const authenticator = new Authenticator(enrolment.secret);
 
   mkdirSync(out, { recursive: true });
   const shots: { name: string; title: string }[] = [];
@@ -44,11 +58,23 @@ try {
     { name: 'profile', title: 'Mon profil', path: `/${space}/profile`, signedIn: true, ready: (p) => p.locator('select[name=language]').waitFor() },
     { name: 'admin', title: 'Administration', path: `/${space}/admin`, signedIn: true, ready: (p) => p.locator('table.audit tbody tr').first().waitFor() },
     { name: 'help', title: 'Aide', path: `/${space}/help`, signedIn: true, ready: (p) => p.locator('.qa').first().waitFor() },
+    { name: 'staff-login', title: 'Console : connexion du personnel', path: `/${space}/staff/`, signedIn: false, ready: (p) => p.locator('input[name=code]').waitFor() },
+    { name: 'staff-search', title: 'Console : recherche de clients', path: `/${space}/staff/customers?q=C100`, signedIn: true, ready: (p) => p.locator('table.customers tbody tr').first().waitFor() },
+    { name: 'staff-customer', title: 'Console : un client (mail rejeté)', path: `/${space}/staff/customer?number=C1002`, signedIn: true, ready: (p) => p.locator('table.staff-documents tbody tr').first().waitFor() },
   ];
   for (const size of sizes) {
     const { page, context } = await newPage(browser, { width: size.width, height: size.height });
     for (const v of visits) {
-      if (v.signedIn && !(await context.cookies()).length) await signIn(page, space, admin.email, admin.password);
+      const inConsole = v.path.includes('/staff/');
+      if (v.signedIn && !inConsole && !(await context.cookies()).length) await signIn(page, space, admin.email, admin.password);
+      if (v.signedIn && inConsole && !(await context.cookies()).some((c) => /staff/i.test(c.name))) {
+        await page.goto(portalURL(`/${space}/staff/`));
+        await page.locator('input[name=identifier]').fill(staff.identifier);
+        await page.locator('input[name=password]').fill(staff.password);
+        await page.locator('input[name=code]').fill(authenticator.code());
+        await page.locator('form button[type=submit]').click();
+        await page.waitForURL(/\/staff\/customers/);
+      }
       await page.goto(portalURL(v.path));
       await v.ready(page);
       const file = `${v.name}-${size.label}.png`;

@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pages } from '../src/lib/paths.ts';
+import { parseStaffPath } from '../src/staff/paths.ts';
 
 // .build/test/ → the repository root.
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -47,6 +48,17 @@ test('the CloudFront function maps the pages of PRODUCT.md §6', () => {
     assert.ok('uri' in out, `${c.uri}: got a response, want a request`);
     assert.equal(out.uri, c.want, c.uri);
   }
+});
+
+test('the CloudFront function serves staff.html for every console path, and the console reads them', () => {
+  const handler = pagesFunction();
+  for (const uri of ['/acme/staff/', '/acme/staff/password', '/acme/staff/customers', '/acme/staff/customer', '/acme/staff/rejections', '/acme/staff/audit']) {
+    const out = handler({ request: { uri, querystring: {} } });
+    assert.ok('uri' in out, uri);
+    assert.equal(out.uri, '/staff.html', uri);
+    assert.ok(parseStaffPath(uri), `${uri}: the console has no view for it`);
+  }
+  assert.equal((handler({ request: { uri: '/Acme/staff/', querystring: {} } }) as Request).uri, '/Acme/staff/');
 });
 
 test('the CloudFront function adds the slash to /{space}, keeping the query', () => {

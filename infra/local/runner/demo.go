@@ -3,6 +3,7 @@ package runner
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efacture/efacture/infra/local/samplepdf"
+	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/staff"
 )
 
 // DemoDir holds the demo's spaces file and referentials, relative to the
@@ -126,8 +131,13 @@ func (r *Runner) today() time.Time {
 // already holds the demo (a reused one) is left as it is.
 func (r *Runner) seedDemo(ctx context.Context) error {
 	dir := filepath.Join(r.root, DemoDir)
-	if _, err := r.ApplySpaces(ctx, filepath.Join(dir, "spaces.json")); err != nil {
+	st := app.Store(r.Env, r.clients, app.Options{Now: r.opts.Now, Log: r.functionLogger("spaces")})
+	sps, err := r.ApplySpaces(ctx, filepath.Join(dir, "spaces.json"))
+	if err != nil {
 		return fmt.Errorf("demo spaces: %w", err)
+	}
+	if err := r.seedStaff(ctx, st, sps); err != nil {
+		return err
 	}
 	seeded, err := r.demoSeeded(ctx)
 	if err != nil || seeded {
@@ -310,4 +320,29 @@ func (r *Runner) BillingCommand() string {
 	}
 	return fmt.Sprintf("%s AWS_DEFAULT_REGION=%s aws s3 cp %s s3://%s/%s --endpoint-url %s --metadata %s",
 		creds, r.AWS.Stack.Region, d.File, r.Env.InboxBucket, d.Key, r.MotoURL, strings.Join(meta, ","))
+}
+
+// Demo staff: one supervisor per space with a known password and a fixed TOTP secret, for
+// the local demo only (an authenticator app enrols the secret the banner prints).
+const (
+	DemoStaffIdentifier = "superviseur"
+	DemoStaffPassword   = "Console-Demo-2026!"
+	DemoStaffSecret     = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+)
+
+// seedStaff creates the demo supervisor of every space, leaving one already there.
+func (r *Runner) seedStaff(ctx context.Context, st *dynamo.Store, sps []spaces.Space) error {
+	svc := app.StaffService(st, app.Options{Now: r.opts.Now, Log: r.functionLogger("staff")})
+	r.DemoStaff = r.DemoStaff[:0]
+	for _, sp := range sps {
+		_, err := svc.Add(ctx, staff.NewMember{
+			Space: sp.ID, Identifier: DemoStaffIdentifier, Role: staff.RoleSupervisor,
+			Secret: DemoStaffSecret, Password: DemoStaffPassword,
+		})
+		if err != nil && !errors.Is(err, staff.ErrIdentifierTaken) {
+			return fmt.Errorf("demo staff of %s: %w", sp.ID, err)
+		}
+		r.DemoStaff = append(r.DemoStaff, sp.ID)
+	}
+	return nil
 }

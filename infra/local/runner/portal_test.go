@@ -28,6 +28,7 @@ import (
 
 	"github.com/efacture/efacture/infra/local/localaws"
 	"github.com/efacture/efacture/shared/domain/metrics"
+	"github.com/efacture/efacture/shared/domain/staff"
 )
 
 // demoActivations are the registered admins the demo must activate: every
@@ -79,6 +80,26 @@ func TestPortal(t *testing.T) {
 		}
 		if got := do(t, mustRequest(t, http.MethodGet, r.PortalURL+"/api/no-such-route", "")); got.status != 404 || got.body != `{"message":"Not Found"}`+"\n" {
 			t.Errorf("unknown route: got %d %q, want API Gateway's 404", got.status, got.body)
+		}
+	})
+
+	t.Run("demo supervisor of every space signs in to the console", func(t *testing.T) {
+		if len(r.DemoStaff) != 2 {
+			t.Fatalf("demo staff in %v, want both spaces", r.DemoStaff)
+		}
+		key, err := staff.DecodeSecret(DemoStaffSecret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sp := range r.DemoStaff {
+			code := staff.Code(key, staff.Step(time.Now()), staff.TOTPDigits)
+			body := `{"space":"` + sp + `","identifier":"` + DemoStaffIdentifier + `","password":"` + DemoStaffPassword + `","code":"` + code + `"}`
+			req := mustRequest(t, http.MethodPost, r.PortalURL+"/api/staff/login", body)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Origin", r.PortalURL)
+			if got := do(t, req); got.status != 200 || !strings.Contains(got.body, `"role":"supervisor"`) {
+				t.Errorf("%s: got %d %s", sp, got.status, got.body)
+			}
 		}
 	})
 

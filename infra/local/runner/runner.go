@@ -97,6 +97,8 @@ type Options struct {
 
 // Runner is a running local portal.
 type Runner struct {
+	// DemoStaff are the spaces whose demo supervisor (DemoStaffIdentifier) exists.
+	DemoStaff []string
 	// PortalURL serves the frontend and /api on one origin,
 	// http://127.0.0.1:port.
 	PortalURL string

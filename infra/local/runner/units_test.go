@@ -101,7 +101,7 @@ func TestSchedules(t *testing.T) {
 func TestResolveWeb(t *testing.T) {
 	dir := t.TempDir()
 	for name, body := range map[string]string{
-		"index.html": "login", "forgot.html": "forgot", "documents/index.html": "docs",
+		"index.html": "login", "forgot.html": "forgot", "documents/index.html": "docs", "staff.html": "staff",
 		"assets/app.js": "js", ".env": "secret", "node_modules/x/y.js": "dep",
 	} {
 		p := filepath.Join(dir, name)
@@ -129,6 +129,11 @@ func TestResolveWeb(t *testing.T) {
 		{"/node_modules/x/y.js", "", "", ""},
 		{"/../../etc/passwd", "", "", ""},
 		{"/ab/", "", "", ""}, // too short for a space id
+		{"/acme/staff/", "staff.html", "staff/", ""},
+		{"/acme/staff", "staff.html", "staff", ""},
+		{"/globex/staff/password", "staff.html", "staff/password", ""},
+		{"/acme/staff/customers/C001", "staff.html", "staff/customers/C001", ""},
+		{"/acme/staffroom", "", "", ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.path, func(t *testing.T) {

@@ -23,6 +23,10 @@ var Pages = map[string]string{
 	"link":      "link",
 }
 
+// StaffPage is the supplier console's page: /{space}/staff, and every path under it,
+// serve staff.html, as the CloudFront function maps them too.
+const StaffPage = "staff"
+
 // spaceSegment is a space id (docs/SPACES.md).
 var spaceSegment = regexp.MustCompile(`^[a-z0-9-]{3,32}$`)
 
@@ -88,7 +92,7 @@ func (r *Runner) serveWeb(w http.ResponseWriter, req *http.Request) {
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
 		h.Set("X-Frame-Options", "DENY")
 	}
-	if page == "password" || page == "link" {
+	if page == "password" || page == "link" || page == StaffPage+"/password" {
 		// A token page: its URL fragment holds a secret.
 		h.Set("Cache-Control", "no-store")
 	}
@@ -123,6 +127,10 @@ func resolveWeb(root *os.Root, urlPath string) (name, page, redirect string) {
 	}
 	if !hasSlash {
 		return "", "", "/" + space + "/"
+	}
+	if rest == StaffPage || strings.HasPrefix(rest, StaffPage+"/") {
+		// The supplier console is one page for all its paths (PRODUCT.md §11).
+		return pageFile(root, StaffPage), rest, ""
 	}
 	base, ok := Pages[rest]
 	if !ok {

@@ -133,6 +133,28 @@ var Access = map[string][]Grant{
 		{Sid: "WriteMails", Table: OutboxTable, Actions: []string{"PutItem"}, Keys: []string{"digest#*"}},
 	},
 	"PurgeFunction": nil,
+	// The supplier console (PRODUCT.md §11): its members, their sessions and set-password
+	// links; the customers of the member's space, read through their search indexes; a
+	// new activation for a customer's registered admin.
+	"StaffFunction": {
+		{Sid: "ReadMain", Table: MainTable, Actions: []string{"GetItem"},
+			Keys: []string{"SPACE#*", "STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "CUST#*", "ACCT#*"}},
+		{Sid: "PutMain", Table: MainTable, Actions: []string{"PutItem"},
+			Keys: []string{"STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "AUDIT#*", "TOKEN#*"}},
+		{Sid: "UpdateMain", Table: MainTable, Actions: []string{"UpdateItem"},
+			Keys: []string{"STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "ACCT#*", "RATE#*"}},
+		{Sid: "DeleteMain", Table: MainTable, Actions: []string{"DeleteItem"},
+			Keys: []string{"STAFFSESS#*", "STAFFTOKEN#*"}},
+		{Sid: "ReadAudit", Table: MainTable, Actions: []string{"Query"}, Keys: []string{"AUDIT#*"}},
+		{Sid: "CustomersByNumber", Table: MainTable, Index: "gsi1", Actions: []string{"Query"}, Keys: []string{"CUSTNO#*", "EMAIL#*"}},
+		{Sid: "CustomersByName", Table: MainTable, Index: "gsi2", Actions: []string{"Query"}, Keys: []string{"CUSTNAME#*", "COMPANY#*"}},
+		{Sid: "CustomersBySiren", Table: MainTable, Index: "gsi3", Actions: []string{"Query"}, Keys: []string{"CUSTSIREN#*"}},
+		{Sid: "CustomersByEmail", Table: MainTable, Index: "gsi4", Actions: []string{"Query"}, Keys: []string{"CUSTEMAIL#*"}},
+		{Sid: "ReadDocuments", Table: DocumentsTable, Actions: []string{"GetItem", "Query"}},
+		{Sid: "ReadDocumentsByNumber", Table: DocumentsTable, Index: "byNumber", Actions: []string{"Query"}},
+		{Sid: "WriteMails", Table: OutboxTable, Actions: []string{"PutItem"}, Keys: []string{"activation#*"}},
+		{Sid: "CompanyMails", Table: OutboxTable, Index: "byCompany", Actions: []string{"Query"}},
+	},
 }
 
 // PartitionKeys names the partition key attribute of each table and index ("Table/index"),
@@ -141,10 +163,13 @@ var PartitionKeys = map[string]string{
 	MainTable:                            "pk",
 	MainTable + "/gsi1":                  "gsi1pk",
 	MainTable + "/gsi2":                  "gsi2pk",
+	MainTable + "/gsi3":                  "gsi3pk",
+	MainTable + "/gsi4":                  "gsi4pk",
 	DocumentsTable:                       "pk",
 	DocumentsTable + "/" + byNumberIndex: "pk",
 	OutboxTable:                          "pk",
 	OutboxTable + "/" + dueIndex:         "dueShard",
+	OutboxTable + "/byCompany":           "company",
 }
 
 // Resource is the grant's table, or "Table/index".

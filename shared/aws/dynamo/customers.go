@@ -3,6 +3,7 @@ package dynamo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -31,6 +32,35 @@ type customerItem struct {
 }
 
 func customerPK(space, number string) string { return "CUST#" + documents.Company(space, number) }
+
+// customerIndex are the index keys of a customer's item (docs/DATA.md): number prefix
+// (gsi1), company-name prefix (gsi2), SIREN (gsi3) and e-mail (gsi4), all within its
+// space. A blank value means no entry in that index.
+func customerIndex(c customers.Customer) []struct{ name, val string } {
+	name, siren, email := customers.NameKey(c.CompanyName, c.Number), "", ""
+	namePK := ""
+	if name != "" {
+		namePK = "CUSTNAME#" + c.Space
+	}
+	if c.SIREN != "" {
+		siren = "CUSTSIREN#" + c.Space + "#" + c.SIREN
+	}
+	if c.Email != "" {
+		email = "CUSTEMAIL#" + c.Space + "#" + strings.ToLower(c.Email)
+	}
+	num := func(v string) string {
+		if v == "" {
+			return ""
+		}
+		return c.Number
+	}
+	return []struct{ name, val string }{
+		{"gsi1pk", "CUSTNO#" + c.Space}, {"gsi1sk", customers.NumberKey(c.Number)},
+		{"gsi2pk", namePK}, {"gsi2sk", name},
+		{"gsi3pk", siren}, {"gsi3sk", num(siren)},
+		{"gsi4pk", email}, {"gsi4sk", num(email)},
+	}
+}
 
 // Customer returns a customer, or a fault.ErrNotFound.
 func (s *Store) Customer(ctx context.Context, space, number string) (customers.Customer, error) {

@@ -93,6 +93,9 @@ type accountItem struct {
 	HistoryMonths   int        `dynamodbav:"historyMonths"`
 	Language        string     `dynamodbav:"language"`
 	CreatedAt       time.Time  `dynamodbav:"createdAt"`
+	// Written by the console's activation resend only (console.go), never by a Put here.
+	ActivationToken     string     `dynamodbav:"activationToken,omitempty"`
+	ActivationExpiresAt *time.Time `dynamodbav:"activationExpiresAt,omitempty"`
 }
 
 func accountPK(identifier string) string { return "ACCT#" + accounts.Key(identifier) }
@@ -127,6 +130,7 @@ func (it accountItem) account() accounts.Account {
 		Admin: it.Admin, RegisteredAdmin: it.RegisteredAdmin, Profile: it.Profile, PasswordHash: it.PasswordHash,
 		SessionEpoch: it.SessionEpoch, Failures: it.Failures, LastLoginAt: it.LastLoginAt,
 		PreviousLoginAt: it.PreviousLoginAt, HistoryMonths: it.HistoryMonths, Language: it.Language, CreatedAt: it.CreatedAt,
+		ActivationToken: it.ActivationToken, ActivationExpiresAt: it.ActivationExpiresAt,
 	}
 	if it.LockedUntil != nil {
 		a.LockedUntil = *it.LockedUntil
@@ -178,6 +182,8 @@ type outboxItem struct {
 	TTL       int64             `dynamodbav:"ttl"`
 	DueShard  string            `dynamodbav:"dueShard,omitempty"`
 	DueAt     int64             `dynamodbav:"dueAt,omitempty"` // epoch milliseconds
+	// Company keys the index byCompany, the mails of one customer for the console.
+	Company string `dynamodbav:"company,omitempty"`
 }
 
 func toOutboxItem(r outbox.Record) outboxItem {
@@ -189,7 +195,18 @@ func toOutboxItem(r outbox.Record) outboxItem {
 		PK: r.Key, Kind: r.Kind, Space: r.Space, To: r.To, Language: r.Language, Data: r.Data,
 		Nonce: r.Nonce, Status: status, Attempts: r.Attempts, CreatedAt: r.CreatedAt.UTC(),
 		SentAt: r.SentAt, TTL: r.CreatedAt.Add(outbox.Retention).Unix(), LastError: r.LastError,
+		Company: outboxCompany(r),
 	}
+}
+
+// outboxCompany is the company a mail is about, from the customer number its data
+// carries (activation, notification, digest); "" for mails about an address or an
+// account alone (recovery, password changed).
+func outboxCompany(r outbox.Record) string {
+	if n := r.Data["customerNumber"]; n != "" && r.Space != "" {
+		return documents.Company(r.Space, n)
+	}
+	return ""
 }
 
 func (it outboxItem) record() outbox.Record {

@@ -230,6 +230,11 @@ func (s *Store) CreateRows(ctx context.Context, cs []customers.Customer, jobID s
 				it[name] = str(v)
 			}
 		}
+		for _, f := range customerIndex(c) {
+			if f.val != "" {
+				it[f.name] = str(f.val)
+			}
+		}
 		pending = append(pending, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 	}
 	for attempt := 0; len(pending) > 0; {
@@ -263,6 +268,7 @@ func (s *Store) applyRow(ctx context.Context, c customers.Customer, jobID string
 		{"delivery", c.Delivery}, {"language", c.Language},
 		{"updatedAt", now.UTC().Format(time.RFC3339Nano)},
 	}
+	fields = append(fields, customerIndex(c)...)
 	if jobID != "" {
 		fields = append(fields, struct{ name, val string }{"rowHash", c.RowHash()}, struct{ name, val string }{"rowJob", jobID})
 	} else {

@@ -46,6 +46,10 @@ type Account struct {
 	HistoryMonths   int
 	Language        string
 	CreatedAt       time.Time
+	// ActivationToken is the hash of the newest activation link the supplier's console
+	// sent, which voids every older one; "" when none was sent (PRODUCT.md §11).
+	ActivationToken     string
+	ActivationExpiresAt *time.Time
 }
 
 // Key is the case-insensitive form identifiers are unique under.

@@ -144,7 +144,8 @@ func (s *Service) resolve(ctx context.Context, token string) (tokens.Record, []A
 	switch rec.Kind {
 	case tokens.KindActivation:
 		a, err := s.Store.Account(ctx, rec.Identifier)
-		if errors.Is(err, fault.ErrNotFound) || (err == nil && !a.Active) {
+		if errors.Is(err, fault.ErrNotFound) || (err == nil && (!a.Active || a.ActivationToken != "" && a.ActivationToken != rec.Hash)) {
+			// Gone, inactive, or a newer activation link voided this one.
 			return tokens.Record{}, nil, linkExpired()
 		}
 		if err != nil {

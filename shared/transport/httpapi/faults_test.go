@@ -96,7 +96,7 @@ var faultCases = []struct {
 	{"reason", &fault.Error{Code: fault.CodeConflict, Reason: "identifier_taken"}, 409, "identifier_taken"},
 }
 
-// routeHandlers builds the three API functions with every dependency failing with err,
+// routeHandlers builds the four API functions with every dependency failing with err,
 // behind sessions that let the test's admin in.
 func routeHandlers(err error) map[string]http.Handler {
 	log := slog.New(slog.DiscardHandler)
@@ -117,6 +117,7 @@ func routeHandlers(err error) map[string]http.Handler {
 	add(AdminRoutes, NewAdmin(AdminDeps{Accounts: svc, Sessions: sess, PortalBaseURL: docsPortal, Log: log, Now: time.Now}))
 	add(DocumentsRoutes, NewDocuments(DocumentsDeps{Sessions: sess, PortalBaseURL: docsPortal,
 		Documents: &fakeDocumentService{err: err}, Exports: &fakeExportService{err: err}, Log: log, Now: time.Now}))
+	add(StaffRoutes, NewStaff(staffHandler(err)))
 	return h
 }
 
@@ -128,14 +129,16 @@ var routeBodies = map[string]string{
 	"POST /api/auth/recovery/inspect":  `{"token":"%TOKEN%"}`,
 	"POST /api/auth/recovery/complete": `{"token":"%TOKEN%","identifier":"jean","password":"x","confirmation":"x"}`,
 	"POST /api/exports":                `{"format":"zip"}`,
+	"POST /api/staff/password/inspect": `{"token":"%TOKEN%"}`,
+	"POST /api/staff/password":         `{"token":"%TOKEN%","password":"x","confirmation":"x"}`,
 }
 
-// TestRouteFaults walks every route of the three API functions with every fault code and
+// TestRouteFaults walks every route of the four API functions with every fault code and
 // checks that each is answered through the one table.
 func TestRouteFaults(t *testing.T) {
 	token, _ := tokens.New()
 	var routes []string
-	for _, list := range [][]string{AuthRoutes, AdminRoutes, DocumentsRoutes} {
+	for _, list := range [][]string{AuthRoutes, AdminRoutes, DocumentsRoutes, StaffRoutes} {
 		routes = append(routes, list...)
 	}
 	for _, fc := range faultCases {
@@ -143,7 +146,7 @@ func TestRouteFaults(t *testing.T) {
 		for _, route := range routes {
 			t.Run(fc.name+"/"+route, func(t *testing.T) {
 				method, path, _ := strings.Cut(route, " ")
-				path = strings.NewReplacer("{space}", "acme", "{identifier}", "jean", "{id}", "e1", "{token}", token).Replace(path)
+				path = strings.NewReplacer("{space}", "acme", "{identifier}", "jean", "{id}", "e1", "{token}", token, "{number}", "C001").Replace(path)
 				body := routeBodies[route]
 				if body == "" {
 					body = "{}"
@@ -152,10 +155,12 @@ func TestRouteFaults(t *testing.T) {
 				r.Header.Set("Origin", docsPortal)
 				r.Header.Set("Content-Type", "application/json")
 				r.AddCookie(&http.Cookie{Name: SessionCookie, Value: faultSession})
+				r.AddCookie(&http.Cookie{Name: StaffCookie, Value: faultSession})
 				w := httptest.NewRecorder()
 				handlers[route].ServeHTTP(w, r)
-				if route == "GET /api/health" {
-					// Health reports the store, which this test does not fail.
+				if route == "GET /api/health" || route == "GET /api/staff/me" {
+					// Health reports the store, which this test does not fail; the staff me
+					// is the session's member and space, read by the fakes.
 					if w.Code != http.StatusOK {
 						t.Errorf("got %d, want 200", w.Code)
 					}
@@ -167,8 +172,13 @@ func TestRouteFaults(t *testing.T) {
 				if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
 					t.Fatalf("got %d %q, not an error body: %v", w.Code, w.Body, err)
 				}
-				if w.Code != fc.status || got.Error.Code != fc.code {
-					t.Errorf("got %d %s, want %d %s", w.Code, got.Error.Code, fc.status, fc.code)
+				status, code := fc.status, fc.code
+				if fc.name == "not_found" && strings.HasPrefix(route, "POST /api/staff/password") {
+					// A set-password token or member not found is an expired link.
+					status, code = http.StatusGone, "link_expired"
+				}
+				if w.Code != status || got.Error.Code != code {
+					t.Errorf("got %d %s, want %d %s", w.Code, got.Error.Code, status, code)
 				}
 				if got.Error.Message == "" || strings.Contains(got.Error.Message, "injected") {
 					t.Errorf("got message %q, want a client text without the cause", got.Error.Message)

@@ -46,6 +46,11 @@ const (
 	Session
 	// Admin routes need a signed-in administrator (Sessions.RequireAdmin).
 	Admin
+	// Staff routes need a signed-in staff member (StaffSessions.Require), whose session
+	// is apart from customers'.
+	Staff
+	// Supervisor routes need a signed-in supervisor (StaffSessions.RequireSupervisor).
+	Supervisor
 )
 
 // Sites is which sites a route may be reached from, by the browser's Sec-Fetch-Site.
@@ -101,12 +106,29 @@ var documentsRoutes = []Route[DocumentsDeps]{
 	{"GET /api/links/{token}", Public, NotCrossSite, followLink},
 }
 
+// staffRoutes are the staff function's routes (PRODUCT.md §11): the supplier's console,
+// under its own session; the space is always the member's.
+var staffRoutes = []Route[StaffDeps]{
+	{"POST /api/staff/login", Public, AnySite, staffLogin},
+	{"POST /api/staff/logout", Public, AnySite, staffLogout},
+	{"POST /api/staff/password/inspect", Public, AnySite, staffPasswordInspect},
+	{"POST /api/staff/password", Public, AnySite, staffPasswordSet},
+	{"GET /api/staff/me", Staff, AnySite, staffMeHandler},
+	{"GET /api/staff/customers", Staff, AnySite, searchCustomers},
+	{"GET /api/staff/customers/{number}", Staff, AnySite, viewCustomer},
+	{"GET /api/staff/customers/{number}/documents", Staff, AnySite, customerDocuments},
+	{"POST /api/staff/customers/{number}/activation", Staff, AnySite, resendActivation},
+	{"GET /api/staff/rejections", Supervisor, AnySite, staffRejections},
+	{"GET /api/staff/audit", Supervisor, AnySite, staffAudit},
+}
+
 // The patterns each API function serves, derived from its table; template.yaml must
 // declare exactly these, which the template checks compare.
 var (
 	AuthRoutes      = Patterns(authRoutes)
 	AdminRoutes     = Patterns(adminRoutes)
 	DocumentsRoutes = Patterns(documentsRoutes)
+	StaffRoutes     = Patterns(staffRoutes)
 )
 
 // Patterns returns the patterns of a route table, in table order.
@@ -133,17 +155,29 @@ func NewDocuments(d DocumentsDeps) http.Handler {
 	return serve(newMux(documentsRoutes, d, d.Sessions, d.Log), d.PortalBaseURL, d.Log, d.Now)
 }
 
-// newMux registers a route table, each handler behind the session check its access
-// asks for, and answers the JSON 404 on every other path.
+// accessGuard puts a handler behind the session check an access kind asks for.
+type accessGuard interface {
+	guardFor(a Access, h http.Handler) http.Handler
+}
+
+// NewStaff returns the staff function's handler.
+func NewStaff(d StaffDeps) http.Handler {
+	return serve(guardedMux(staffRoutes, d, d.Sessions, d.Log), d.PortalBaseURL, d.Log, d.Now)
+}
+
+// newMux registers a customer route table behind the customers' session checks.
 func newMux[D any](routes []Route[D], d D, s *Sessions, log *slog.Logger) *http.ServeMux {
+	return guardedMux(routes, d, s, log)
+}
+
+// guardedMux registers a route table, each handler behind the session check its access
+// asks for, and answers the JSON 404 on every other path.
+func guardedMux[D any](routes []Route[D], d D, g accessGuard, log *slog.Logger) *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, r := range routes {
 		h := r.Handler(d)
-		switch r.Access {
-		case Session:
-			h = s.Require(h)
-		case Admin:
-			h = s.RequireAdmin(h)
+		if r.Access != Public {
+			h = g.guardFor(r.Access, h)
 		}
 		if r.Sites == NotCrossSite {
 			h = notCrossSite(log, h)

@@ -103,6 +103,18 @@ func (s *Sessions) RequireAdmin(next http.Handler) http.Handler {
 	}))
 }
 
+// guardFor serves customer routes; a staff access kind in a customer table is a wiring
+// mistake, refused rather than served.
+func (s *Sessions) guardFor(a Access, h http.Handler) http.Handler {
+	switch a {
+	case Session:
+		return s.Require(h)
+	case Admin:
+		return s.RequireAdmin(h)
+	}
+	panic("httpapi: customer routes take Session or Admin access")
+}
+
 // sessionID is the session cookie's value, "" when absent.
 func sessionID(r *http.Request) string {
 	c, err := r.Cookie(SessionCookie)

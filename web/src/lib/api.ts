@@ -117,7 +117,9 @@ export async function request<T>(method: string, path: string, body?: unknown): 
   if (res.ok) {
     lastSuccess = Date.now();
     if (res.status === 204) return undefined as T;
-    return (await res.json()) as T;
+    // An accepted action (202) may answer with no body.
+    const text = await res.text();
+    return (text ? JSON.parse(text) : undefined) as T;
   }
   const err = await toError(res);
   if (err.code === 'unauthenticated' && unauthenticated) {

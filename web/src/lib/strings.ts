@@ -272,6 +272,10 @@ export const fr = {
   'audit.action.download': 'Téléchargement',
   'audit.action.link_use': 'Lien de téléchargement sans connexion',
   'audit.action.export': 'Export',
+  'audit.action.staff_view_customer': 'Consultation du compte par le service client',
+  'audit.action.staff_view_documents': 'Consultation des documents par le service client',
+  'audit.action.staff_activation_resent': 'Nouveau mail d\'activation envoyé',
+  'audit.actor.customerService': 'Service client {space}',
 
   'help.title': 'Aide',
   'help.intro': 'Les réponses aux questions les plus fréquentes sur votre espace E-Facture {space}.',
@@ -551,6 +555,10 @@ export const en: Record<Key, string> = {
   'audit.action.download': 'Download',
   'audit.action.link_use': 'No-login download link',
   'audit.action.export': 'Export',
+  'audit.action.staff_view_customer': 'Account viewed by customer service',
+  'audit.action.staff_view_documents': 'Documents viewed by customer service',
+  'audit.action.staff_activation_resent': 'New activation mail sent',
+  'audit.actor.customerService': '{space} customer service',
 
   'help.title': 'Help',
   'help.intro': 'Answers to the most frequent questions about your E-Facture {space} space.',

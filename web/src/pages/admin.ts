@@ -4,6 +4,7 @@
 import { api, ApiError, type AuditEntry, type User } from '../lib/api.ts';
 import { announce, h, replace, uid } from '../lib/dom.ts';
 import { bindForm, button, checkField, requireValue, selectField, showPasswords, textField, type Field } from '../lib/form.ts';
+import { actorText, customerService } from '../lib/audit.ts';
 import { formatDateTime } from '../lib/format.ts';
 import { t, tn, type Key } from '../lib/i18n.ts';
 import { flashMessage, pageHeading, start, type Ctx } from '../lib/shell.ts';
@@ -19,7 +20,7 @@ void start({
       ctx.main.append(h('p', { class: 'message error', role: 'alert' }, t('admin.forbidden')));
       return;
     }
-    const audit = new AuditView();
+    const audit = new AuditView(ctx.space.name);
     const users = new UsersView(ctx, () => void audit.reload());
     ctx.main.append(users.section, audit.section);
     void users.load();
@@ -269,7 +270,7 @@ class AuditView {
   private empty = h('p', { hidden: true }, t('audit.empty'));
   private table: HTMLElement;
 
-  constructor() {
+  constructor(private spaceName: string) {
     this.more.hidden = true;
     this.table = h('table', { class: 'data audit' },
       h('caption', null, t('audit.caption')),
@@ -299,7 +300,7 @@ class AuditView {
     this.status.textContent = t('loading');
     try {
       const page = await api.audit(this.cursor);
-      this.body.append(...page.items.map(row));
+      this.body.append(...page.items.map((e) => row(e, this.spaceName)));
       this.cursor = page.nextCursor ?? undefined;
       this.more.hidden = !this.cursor;
       const n = this.body.rows.length;
@@ -315,17 +316,19 @@ class AuditView {
   }
 }
 
-function row(e: AuditEntry): HTMLElement {
+function row(e: AuditEntry, spaceName: string): HTMLElement {
   const key = `audit.action.${e.action}` as Key;
   const action = key in actionKeys ? t(key) : e.action;
-  return h('tr', null,
+  const staff = e.actor === customerService;
+  return h('tr', { class: staff ? 'staff-action' : undefined },
     h('td', { 'data-label': t('audit.col.at') }, formatDateTime(e.at)),
-    h('td', { class: 'breakable', 'data-label': t('audit.col.actor') }, e.actor),
+    h('td', { class: 'breakable', 'data-label': t('audit.col.actor') }, actorText(e.actor, spaceName)),
     h('td', { 'data-label': t('audit.col.action') }, action),
     h('td', { class: 'breakable', 'data-label': t('audit.col.target') }, e.target),
     h('td', { 'data-label': t('audit.col.detail') }, e.detail));
 }
 
 const actionKeys: Record<string, true> = Object.fromEntries(
-  ['login', 'login_failed', 'password_set', 'password_changed', 'password_reset', 'user_created', 'user_updated', 'download', 'link_use', 'export'].map((a) => [`audit.action.${a}`, true]),
+  ['login', 'login_failed', 'password_set', 'password_changed', 'password_reset', 'user_created', 'user_updated', 'download', 'link_use', 'export',
+    'staff_view_customer', 'staff_view_documents', 'staff_activation_resent'].map((a) => [`audit.action.${a}`, true]),
 );

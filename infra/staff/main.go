@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"os"
+
+	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/aws/dynamo"
+)
+
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Getenv, os.Stdout, os.Stderr, func(table string) (Adder, error) {
+		clients, err := app.LoadClients(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		return app.StaffService(dynamo.New(clients.DynamoDB, dynamo.Tables{Main: table}, nil), app.Options{}), nil
+	}))
+}
