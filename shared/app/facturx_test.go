@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/efacture/efacture/infra/local/samplepdf"
@@ -52,5 +53,47 @@ func TestFacturXCrossCheck(t *testing.T) {
 		if rej.Code != code {
 			t.Errorf("%s: got %s (%s), want %s", key, rej.Code, rej.MessageEN, code)
 		}
+	}
+}
+
+// TestFacturXOnlyDrop drops a Factur-X credit note with nothing but its customer number:
+// it is filed with the XML's number, type, date and amount, and its notification mail,
+// which states them, reaches the SES emulator (PRODUCT.md §3).
+func TestFacturXOnlyDrop(t *testing.T) {
+	p := newPipeline(t)
+	p.put("inbox/acme/customers/c.csv", []byte("customer_number,company_name,email,notification,language\nC7,Sept,sept@example.fr,link,en\n"), nil)
+	p.ingestAll()
+	pdf, err := samplepdf.Generate(samplepdf.Invoice{
+		Number: "AV-2026-031", Type: samplepdf.TypeCreditNote, IssueDate: "2026-11-18", SellerName: "Acme Finance",
+		SellerSIREN: "552100554", BuyerName: "Sept", Currency: "EUR", FacturX: samplepdf.ProfileEN16931,
+		Lines: []samplepdf.Line{{Description: "Avoir loyer", Quantity: 1, UnitPriceCents: 25000}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.put("inbox/acme/documents/only-customer.pdf", pdf, map[string]string{"customer-number": "C7"})
+	p.ingestAll()
+	p.mailAll()
+
+	if rejected := p.keys(p.env.InboxBucket, "rejected/"); len(rejected) != 0 {
+		t.Fatalf("rejected: %q", rejected)
+	}
+	doc := p.item(p.env.DocumentsTable, pk("acme#C7", "2026-11-18#AV-2026-031"))
+	if doc == nil || doc["type"] != "credit_note" || doc["number"] != "AV-2026-031" || doc["issueDate"] != "2026-11-18" ||
+		doc["amount"] != "300.00" || doc["currency"] != "EUR" || doc["profile"] != "EN 16931" {
+		t.Fatalf("filed document: got %v; want AV-2026-031, credit note of 2026-11-18, 300.00 EUR, EN 16931", doc)
+	}
+	var notices int
+	for _, m := range p.mails() {
+		if strings.Join(m.To, ",") == "sept@example.fr" && strings.Contains(m.Text, "AV-2026-031") &&
+			strings.Contains(m.Text, "€300.00") && strings.Contains(m.Text, "18 November 2026") {
+			notices++
+		}
+	}
+	if notices != 1 {
+		for _, m := range p.mails() {
+			t.Logf("mail to %v: %s\n%s", m.To, m.Subject, m.Text)
+		}
+		t.Errorf("got %d notification mails stating AV-2026-031, €300.00 and the date, want 1", notices)
 	}
 }

@@ -72,20 +72,45 @@ func validDecimal(s string) bool {
 	return digits(intPart) && (!hasDot || digits(frac))
 }
 
-// ParseMetadata normalises S3 user metadata (RFC 2047 words decoded) into Fields. It
-// reports a missing_field rejection listing every required field absent, or a bad_value
-// one listing every field that does not parse.
+// Embedded is a field's value in the PDF's embedded Factur-X XML and the XML's name for
+// it (BT-1, …). It stands in for a metadata key billing left out (PRODUCT.md §3).
+type Embedded struct{ Value, Term string }
+
+// ParseMetadata normalises the S3 user metadata of a plain PDF (RFC 2047 words decoded)
+// into Fields. It reports a missing_field rejection listing every required field absent,
+// or a bad_value one listing every field that does not parse.
 func ParseMetadata(meta map[string]string) (Fields, error) {
+	return ParseMetadataWith(meta, nil)
+}
+
+// ParseMetadataWith is ParseMetadata for a PDF that carries XML: a metadata key that is
+// absent or empty takes its value from xml, keyed by metadata key, and a bad value taken
+// from there is reported under its XML name. The customer number always comes from the
+// metadata.
+func ParseMetadataWith(meta map[string]string, xml map[string]Embedded) (Fields, error) {
+	terms := map[string]string{} // metadata key → XML term, for values taken from xml
 	get := func(k string) string {
 		for mk, v := range meta {
 			if strings.EqualFold(mk, k) {
 				if dec, err := wordDecoder.DecodeHeader(v); err == nil {
 					v = dec
 				}
-				return strings.TrimSpace(v)
+				if v = strings.TrimSpace(v); v != "" {
+					return v
+				}
 			}
 		}
+		if e, ok := xml[k]; ok && k != MetaCustomer && strings.TrimSpace(e.Value) != "" {
+			terms[k] = e.Term
+			return strings.TrimSpace(e.Value)
+		}
 		return ""
+	}
+	name := func(k string) string {
+		if t, ok := terms[k]; ok {
+			return t
+		}
+		return k
 	}
 	f := Fields{
 		CustomerNumber: get(MetaCustomer),
@@ -93,16 +118,23 @@ func ParseMetadata(meta map[string]string) (Fields, error) {
 		IssueDate:      get(MetaIssueDate),
 		Currency:       strings.ToUpper(get(MetaCurrency)),
 	}
+	docType, amount := get(MetaType), get(MetaAmount)
 	var missing []string
 	for _, r := range []struct{ key, val string }{
 		{MetaCustomer, f.CustomerNumber}, {MetaNumber, f.Number},
-		{MetaType, get(MetaType)}, {MetaIssueDate, f.IssueDate},
+		{MetaType, docType}, {MetaIssueDate, f.IssueDate},
 	} {
 		if r.val == "" {
 			missing = append(missing, r.key)
 		}
 	}
 	if len(missing) > 0 {
+		if xml != nil {
+			return f, Reject(CodeMissingField, missing,
+				"required field missing from both the S3 metadata and the embedded Factur-X XML: %s; set it as S3 user metadata (x-amz-meta-…)",
+				"champ obligatoire absent des métadonnées S3 comme du XML Factur-X joint : %s ; renseignez-le en métadonnées S3 (x-amz-meta-…)",
+				strings.Join(missing, ", "))
+		}
 		return f, Reject(CodeMissingField, missing,
 			"required metadata missing: %s; set it as S3 user metadata (x-amz-meta-…)",
 			"métadonnées obligatoires absentes : %s ; renseignez-les en métadonnées S3 (x-amz-meta-…)",
@@ -113,22 +145,22 @@ func ParseMetadata(meta map[string]string) (Fields, error) {
 		bad = append(bad, MetaCustomer)
 	}
 	if !validNumber(f.Number) {
-		bad = append(bad, MetaNumber)
+		bad = append(bad, name(MetaNumber))
 	}
 	var ok bool
-	if f.Type, ok = NormalizeType(get(MetaType)); !ok {
-		bad = append(bad, MetaType)
+	if f.Type, ok = NormalizeType(docType); !ok {
+		bad = append(bad, name(MetaType))
 	}
 	if _, err := time.Parse(time.DateOnly, f.IssueDate); err != nil {
-		bad = append(bad, MetaIssueDate)
+		bad = append(bad, name(MetaIssueDate))
 	}
-	if a := get(MetaAmount); a != "" {
-		if f.Amount, ok = NormalizeAmount(a); !ok {
-			bad = append(bad, MetaAmount)
+	if amount != "" {
+		if f.Amount, ok = NormalizeAmount(amount); !ok {
+			bad = append(bad, name(MetaAmount))
 		}
 	}
 	if f.Currency != "" && !validCurrency(f.Currency) {
-		bad = append(bad, MetaCurrency)
+		bad = append(bad, name(MetaCurrency))
 	}
 	switch strings.ToLower(get(MetaCopy)) {
 	case "", "false", "no", "0":
@@ -138,9 +170,13 @@ func ParseMetadata(meta map[string]string) (Fields, error) {
 		bad = append(bad, MetaCopy)
 	}
 	if len(bad) > 0 {
+		en, fr := "", ""
+		if len(terms) > 0 {
+			en, fr = "; a BT-… name is the value of the embedded Factur-X XML", " ; un nom BT-… désigne la valeur du XML Factur-X joint"
+		}
 		return f, Reject(CodeBadValue, bad,
-			"metadata value not understood: %s (document-type: invoice, credit_note, 380 or 381; issue-date: YYYY-MM-DD; amount: 1234.56; currency: ISO 4217 code; copy: true or false)",
-			"valeur de métadonnée non reconnue : %s (document-type : invoice, credit_note, 380 ou 381 ; issue-date : AAAA-MM-JJ ; amount : 1234.56 ; currency : code ISO 4217 ; copy : true ou false)",
+			"metadata value not understood: %s (document-type: invoice, credit_note, 380 or 381; issue-date: YYYY-MM-DD; amount: 1234.56; currency: ISO 4217 code; copy: true or false"+en+")",
+			"valeur de métadonnée non reconnue : %s (document-type : invoice, credit_note, 380 ou 381 ; issue-date : AAAA-MM-JJ ; amount : 1234.56 ; currency : code ISO 4217 ; copy : true ou false"+fr+")",
 			strings.Join(bad, ", "))
 	}
 	return f, nil

@@ -211,14 +211,7 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	if rej := checkBytes(obj.Body, space.MaxDocumentBytes); rej != nil {
 		return s.reject(ctx, key, rej)
 	}
-	f, err := documents.ParseMetadata(obj.Metadata)
-	if err != nil {
-		return s.reject(ctx, key, err)
-	}
-	now := s.Now()
-	if rej := checkDates(space, f.IssueDate, now); rej != nil {
-		return s.reject(ctx, key, rej)
-	}
+	// The XML is read first: a Factur-X PDF needs no metadata but its customer number.
 	var xml *XMLInvoice
 	if s.ReadXML != nil {
 		xml, err = s.ReadXML(obj.Body)
@@ -228,10 +221,19 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 		case err != nil:
 			return s.reject(ctx, key, documents.Reject(documents.CodeBadValue, []string{"factur-x.xml"},
 				"the embedded Factur-X XML cannot be read: %v", "le XML Factur-X joint au PDF est illisible : %v", err))
-		default:
-			if rej := crossCheck(f, xml); rej != nil {
-				return s.reject(ctx, key, rej)
-			}
+		}
+	}
+	f, err := documents.ParseMetadataWith(obj.Metadata, embedded(xml))
+	if err != nil {
+		return s.reject(ctx, key, err)
+	}
+	now := s.Now()
+	if rej := checkDates(space, f.IssueDate, now); rej != nil {
+		return s.reject(ctx, key, rej)
+	}
+	if xml != nil {
+		if rej := crossCheck(f, xml); rej != nil {
+			return s.reject(ctx, key, rej)
 		}
 	}
 	cust, err := s.Store.Customer(ctx, space.ID, f.CustomerNumber)
@@ -274,12 +276,6 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	}
 	if xml != nil {
 		doc.Profile, doc.Flagged, doc.DueDate = xml.Profile, xml.Flagged, xml.DueDate
-		if doc.Amount == "" {
-			doc.Amount, _ = documents.NormalizeAmount(xml.GrandTotal)
-		}
-		if doc.Currency == "" {
-			doc.Currency = xml.Currency
-		}
 	}
 	if err := s.Objects.Archive(ctx, key.Raw, doc.ArchiveKey); err != nil {
 		return err
@@ -400,6 +396,20 @@ func checkDates(space spaces.Space, issueDate string, now time.Time) *documents.
 			issueDate, space.RetentionMonths)
 	}
 	return nil
+}
+
+// embedded is what the XML says of the fields metadata may leave out, nil for a plain PDF.
+func embedded(x *XMLInvoice) map[string]documents.Embedded {
+	if x == nil {
+		return nil
+	}
+	return map[string]documents.Embedded{
+		documents.MetaNumber:    {Value: x.Number, Term: "BT-1"},
+		documents.MetaType:      {Value: x.TypeCode, Term: "BT-3"},
+		documents.MetaIssueDate: {Value: x.IssueDate, Term: "BT-2"},
+		documents.MetaAmount:    {Value: x.GrandTotal, Term: "BT-112"},
+		documents.MetaCurrency:  {Value: x.Currency, Term: "BT-5"},
+	}
 }
 
 // crossCheck rejects a document whose metadata and XML disagree after normalisation.

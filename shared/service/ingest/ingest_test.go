@@ -432,6 +432,23 @@ func TestRejections(t *testing.T) {
 			meta:    meta("C001", "F-2026-001", "2026-11-20", "amount", "1 234,56"),
 			readXML: xmlReader(ingest.XMLInvoice{Number: "F-2026-001", GrandTotal: "1243.56"}),
 			code:    documents.CodeMetadataMismatch, fields: []string{"amount"}},
+		{name: "factur-x without a type anywhere", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: map[string]string{"customer-number": "C001"},
+			readXML: xmlReader(ingest.XMLInvoice{Number: "F-2026-001", IssueDate: "2026-11-20", GrandTotal: "10.00"}),
+			code:    documents.CodeMissingField, fields: []string{"document-type"}, mention: []string{"Factur-X"}},
+		{name: "plain pdf with only a customer number", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: map[string]string{"customer-number": "C001"},
+			readXML: func([]byte) (*ingest.XMLInvoice, error) { return nil, ingest.ErrNoXML },
+			code:    documents.CodeMissingField, fields: []string{"document-number", "document-type", "issue-date"}},
+		{name: "factur-x only, no customer number", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: map[string]string{},
+			readXML: xmlReader(matchingXML), code: documents.CodeMissingField, fields: []string{"customer-number"}},
+		{name: "xml type code the portal has no type for", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: map[string]string{"customer-number": "C001"},
+			readXML: xmlReader(func() ingest.XMLInvoice { x := matchingXML; x.TypeCode = "384"; return x }()),
+			code:    documents.CodeBadValue, fields: []string{"BT-3"}, mention: []string{"Factur-X"}},
+		{name: "xml issue date in the future", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: map[string]string{"customer-number": "C001"},
+			readXML: xmlReader(func() ingest.XMLInvoice { x := matchingXML; x.IssueDate = "2026-12-01"; return x }()),
+			code:    documents.CodeFutureDate, fields: []string{"issue-date"}},
+		{name: "partial metadata disagrees with xml", event: "inbox/acme/documents/F1.pdf", body: pdf("x"),
+			meta:    map[string]string{"customer-number": "C001", "document-number": "F-2026-009"},
+			readXML: xmlReader(matchingXML), code: documents.CodeMetadataMismatch, fields: []string{"document-number"}, mention: []string{"F-2026-009"}},
 		{name: "buyer siren", event: "inbox/acme/documents/F1.pdf", body: pdf("x"), meta: valid,
 			readXML: xmlReader(func() ingest.XMLInvoice { x := matchingXML; x.BuyerSIREN = "987654321"; return x }()),
 			setup: func(e *env) {
@@ -841,6 +858,57 @@ func TestFacturX(t *testing.T) {
 				t.Errorf("got %+v: %s", docs[0], msg)
 			}
 		})
+	}
+}
+
+// TestFacturXOnly files a Factur-X PDF dropped with nothing but its customer number: the
+// number, type, issue date, amount and currency, and the mail, come from the XML.
+func TestFacturXOnly(t *testing.T) {
+	e := newEnv(t)
+	e.store.addCustomer(customer("acme", "C001", email, func(c *customers.Customer) { c.Notification = customers.NotifyLink }))
+	e.svc.ReadXML = func([]byte) (*ingest.XMLInvoice, error) {
+		return &ingest.XMLInvoice{Number: "AV-2026-007", TypeCode: "381", IssueDate: "2026-11-19", GrandTotal: "-80.5", Currency: "EUR", Profile: "EN 16931"}, nil
+	}
+	e.objects.drop("inbox/acme/documents/AV7.pdf", pdf("credit"), map[string]string{"customer-number": "C001", "copy": "true"})
+	e.handle(t, "inbox/acme/documents/AV7.pdf")
+	docs := e.store.documents()
+	if len(docs) != 1 {
+		t.Fatalf("got %d documents, want 1; bucket %q", len(docs), e.objects.keys(""))
+	}
+	d := docs[0]
+	if d.Number != "AV-2026-007" || d.Type != documents.CreditNote || d.IssueDate != "2026-11-19" || d.Amount != "-80.50" || d.Currency != "EUR" || !d.Copy {
+		t.Errorf("got %+v; want AV-2026-007, credit note of 2026-11-19, -80.50 EUR, copy", d)
+	}
+	var notify []outbox.Record
+	for _, r := range e.store.outbox {
+		if r.Kind == outbox.KindNotify {
+			notify = append(notify, r)
+		}
+	}
+	if len(notify) != 1 {
+		t.Fatalf("got %d notifications, want 1", len(notify))
+	}
+	if got := notify[0].Data; got["number"] != "AV-2026-007" || got["type"] != documents.CreditNote || got["issueDate"] != "2026-11-19" || got["amount"] != "-80.50" {
+		t.Errorf("notification data: got %v", got)
+	}
+}
+
+// TestFacturXFillsWhatMetadataLeavesOut takes some fields from each source.
+func TestFacturXFillsWhatMetadataLeavesOut(t *testing.T) {
+	e := newEnv(t)
+	e.svc.ReadXML = func([]byte) (*ingest.XMLInvoice, error) {
+		return &ingest.XMLInvoice{Number: "F-2026-001", IssueDate: "2026-11-20", GrandTotal: "1234.56", Currency: "EUR"}, nil
+	}
+	// No TypeCode in the XML: the metadata gives it; the amount is given by both, equal
+	// once normalised.
+	e.objects.drop("inbox/acme/documents/F1.pdf", pdf("x"), map[string]string{"customer-number": "C001", "document-type": "380", "amount": "1 234,56"})
+	e.handle(t, "inbox/acme/documents/F1.pdf")
+	docs := e.store.documents()
+	if len(docs) != 1 {
+		t.Fatalf("got %d documents, want 1; bucket %q", len(docs), e.objects.keys(""))
+	}
+	if d := docs[0]; d.Number != "F-2026-001" || d.Type != documents.Invoice || d.IssueDate != "2026-11-20" || d.Amount != "1234.56" || d.Currency != "EUR" {
+		t.Errorf("got %+v", d)
 	}
 }
 
