@@ -338,9 +338,11 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	portal := s.pageURL(space.ID, "")
 	d := rec.Data
 	msg := mail.Message{From: s.From, FromName: space.SenderName, ReplyTo: space.ReplyTo, To: rec.To, MessageID: mail.MessageIDFor(rec.Key, domainOf(s.From))}
+	// SES returns the headers in its events: the customer, or for a mail of no single
+	// company (recovery) the space and address, is found again (package mailevents).
+	msg.Headers = map[string]string{mailevents.SpaceHeader: rec.Space}
 	if cust := d["customerNumber"]; cust != "" {
-		// SES returns the headers in bounce and complaint events: the customer is found again.
-		msg.Headers = map[string]string{mailevents.CompanyHeader: rec.Space + "#" + cust}
+		msg.Headers[mailevents.CompanyHeader] = rec.Space + "#" + cust
 	}
 	switch rec.Kind {
 	case outbox.KindActivation:
