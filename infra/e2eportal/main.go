@@ -47,6 +47,7 @@ import (
 	"github.com/efacture/efacture/infra/local/runner"
 	"github.com/efacture/efacture/infra/local/samplepdf"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/service/mailevents"
 )
 
 func main() {
@@ -124,6 +125,7 @@ func (c *control) routes() http.Handler {
 	mux.HandleFunc("POST /referential", c.referential)
 	mux.HandleFunc("POST /documents", c.document)
 	mux.HandleFunc("GET /mails", c.mails)
+	mux.HandleFunc("POST /mail-event", c.mailEvent)
 	return mux
 }
 
@@ -286,6 +288,59 @@ func (c *control) mails(w http.ResponseWriter, req *http.Request) {
 		out = append(out, o)
 	}
 	reply(w, out)
+}
+
+// mailEventIn is an SES event to play: kind bounce (permanent), complaint or delivery,
+// about to, for a mail of the customer (or, with customer "", of no single company).
+type mailEventIn struct {
+	Space    string `json:"space"`
+	Customer string `json:"customer"`
+	To       string `json:"to"`
+	Kind     string `json:"kind"`
+	SubType  string `json:"subType"` // bounces: MailboxFull, NoEmail…
+}
+
+// mailEvent publishes an SES event to the mail-events topic, as the configuration set
+// does: no emulator here sends them.
+func (c *control) mailEvent(w http.ResponseWriter, req *http.Request) {
+	var in mailEventIn
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil || !safeName.MatchString(in.Space) || in.To == "" {
+		fail(w, http.StatusBadRequest, fmt.Errorf("want {space, customer, to, kind, subType}: %v", err))
+		return
+	}
+	type header struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	type recipient struct {
+		EmailAddress string `json:"emailAddress"`
+	}
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	headers := []header{{"To", in.To}, {mailevents.SpaceHeader, in.Space}}
+	if in.Customer != "" {
+		headers = append(headers, header{mailevents.CompanyHeader, in.Space + "#" + in.Customer})
+	}
+	ev := map[string]any{"mail": map[string]any{"timestamp": now, "destination": []string{in.To}, "headers": headers}}
+	switch in.Kind {
+	case "bounce":
+		ev["eventType"] = "Bounce"
+		ev["bounce"] = map[string]any{"bounceType": "Permanent", "bounceSubType": in.SubType, "bouncedRecipients": []recipient{{in.To}}, "timestamp": now}
+	case "complaint":
+		ev["eventType"] = "Complaint"
+		ev["complaint"] = map[string]any{"complainedRecipients": []recipient{{in.To}}, "timestamp": now}
+	case "delivery":
+		ev["eventType"] = "Delivery"
+		ev["delivery"] = map[string]any{"recipients": []string{in.To}, "timestamp": now}
+	default:
+		fail(w, http.StatusBadRequest, fmt.Errorf("kind %q: want bounce, complaint or delivery", in.Kind))
+		return
+	}
+	body, _ := json.Marshal(ev)
+	if err := c.r.Publish(req.Context(), "MailEventsTopic", "", string(body)); err != nil {
+		fail(w, http.StatusBadGateway, err)
+		return
+	}
+	reply(w, map[string]any{"published": in.Kind})
 }
 
 // drop writes an object into the inbox bucket as billing does.
