@@ -19,6 +19,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/mail"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/mailevents"
 )
 
@@ -350,7 +351,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 			Lang: lang, Brand: brand, Identifier: d["identifier"], CompanyName: d["companyName"],
 			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + rec.Secret,
 			PortalURL:      portal, HelpURL: s.pageURL(space.ID, "help"), Since: space.SinceDate(),
-			ValidDays: 7, RetentionMonths: space.RetentionMonths,
+			ValidDays: int(tokens.ActivationValidity / (24 * time.Hour)), RetentionMonths: space.RetentionMonths,
 		})
 	case outbox.KindNotify:
 		n := mail.DocumentNotice{
@@ -374,7 +375,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 		msg.Content, err = mail.RenderRecovery(mail.Recovery{
 			Lang: lang, Brand: brand, Email: rec.To,
 			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + rec.Secret,
-			PortalURL:      portal, ValidMinutes: 60,
+			PortalURL:      portal, ValidMinutes: int(tokens.RecoveryValidity / time.Minute),
 		})
 	case outbox.KindPasswordChanged:
 		at, perr := time.Parse(time.RFC3339, d["at"])

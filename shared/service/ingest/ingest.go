@@ -143,7 +143,7 @@ type Service struct {
 }
 
 // ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
-const ActivationValidity = 7 * 24 * time.Hour
+const ActivationValidity = tokens.ActivationValidity
 
 // Handle processes one S3 event key (URL-encoded as S3 sends it). It returns an error only
 // when the event must be retried; every bad input ends as a rejection, not an error.
