@@ -330,6 +330,59 @@ func (c *control) mails(w http.ResponseWriter, req *http.Request) {
 	reply(w, out)
 }
 
+// mailEventIn is an SES event to play: kind bounce (permanent), complaint or delivery,
+// about to, for a mail of the customer (or, with customer "", of no single company).
+type mailEventIn struct {
+	Space    string `json:"space"`
+	Customer string `json:"customer"`
+	To       string `json:"to"`
+	Kind     string `json:"kind"`
+	SubType  string `json:"subType"` // bounces: MailboxFull, NoEmail…
+}
+
+// mailEvent publishes an SES event to the mail-events topic, as the configuration set
+// does: no emulator here sends them.
+func (c *control) mailEvent(w http.ResponseWriter, req *http.Request) {
+	var in mailEventIn
+	if err := json.NewDecoder(req.Body).Decode(&in); err != nil || !safeName.MatchString(in.Space) || in.To == "" {
+		fail(w, http.StatusBadRequest, fmt.Errorf("want {space, customer, to, kind, subType}: %v", err))
+		return
+	}
+	type header struct {
+		Name  string `json:"name"`
+		Value string `json:"value"`
+	}
+	type recipient struct {
+		EmailAddress string `json:"emailAddress"`
+	}
+	now := time.Now().UTC().Format("2006-01-02T15:04:05.000Z")
+	headers := []header{{"To", in.To}, {mailevents.SpaceHeader, in.Space}}
+	if in.Customer != "" {
+		headers = append(headers, header{mailevents.CompanyHeader, in.Space + "#" + in.Customer})
+	}
+	ev := map[string]any{"mail": map[string]any{"timestamp": now, "destination": []string{in.To}, "headers": headers}}
+	switch in.Kind {
+	case "bounce":
+		ev["eventType"] = "Bounce"
+		ev["bounce"] = map[string]any{"bounceType": "Permanent", "bounceSubType": in.SubType, "bouncedRecipients": []recipient{{in.To}}, "timestamp": now}
+	case "complaint":
+		ev["eventType"] = "Complaint"
+		ev["complaint"] = map[string]any{"complainedRecipients": []recipient{{in.To}}, "timestamp": now}
+	case "delivery":
+		ev["eventType"] = "Delivery"
+		ev["delivery"] = map[string]any{"recipients": []string{in.To}, "timestamp": now}
+	default:
+		fail(w, http.StatusBadRequest, fmt.Errorf("kind %q: want bounce, complaint or delivery", in.Kind))
+		return
+	}
+	body, _ := json.Marshal(ev)
+	if err := c.r.Publish(req.Context(), "MailEventsTopic", "", string(body)); err != nil {
+		fail(w, http.StatusBadGateway, err)
+		return
+	}
+	reply(w, map[string]any{"published": in.Kind})
+}
+
 // drop writes an object into the inbox bucket as billing does.
 func (c *control) drop(ctx context.Context, key string, body []byte, meta map[string]string) error {
 	in := &s3.PutObjectInput{Bucket: aws.String(c.r.Env.InboxBucket), Key: aws.String(key), Body: bytes.NewReader(body), Metadata: meta}
@@ -416,31 +469,4 @@ func (c *control) staff(w http.ResponseWriter, req *http.Request) {
 		"link":   c.r.PortalURL + "/" + e.Member.Space + "/staff/password#token=" + e.Token,
 		"secret": e.Secret,
 	})
-}
-
-// mailEvent publishes an SES bounce or complaint event about a customer's mail on the
-// mail-events topic; no local emulator sends those.
-func (c *control) mailEvent(w http.ResponseWriter, req *http.Request) {
-	var in struct{ Space, Customer, Type, SubType string }
-	if err := json.NewDecoder(io.LimitReader(req.Body, 1<<16)).Decode(&in); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	if in.Type != "Bounce" && in.Type != "Complaint" {
-		fail(w, http.StatusBadRequest, fmt.Errorf("type %q: Bounce or Complaint", in.Type))
-		return
-	}
-	recipients := []map[string]string{{"emailAddress": "recipient@example.invalid"}}
-	ev := map[string]any{
-		"eventType": in.Type,
-		"mail":      map[string]any{"headers": []map[string]string{{"name": mailevents.CompanyHeader, "value": in.Space + "#" + in.Customer}}},
-		"bounce":    map[string]any{"bounceType": "Permanent", "bounceSubType": in.SubType, "bouncedRecipients": recipients},
-		"complaint": map[string]any{"complainedRecipients": recipients},
-	}
-	body, _ := json.Marshal(ev)
-	if err := c.r.Publish(req.Context(), "MailEventsTopic", "", string(body)); err != nil {
-		fail(w, http.StatusInternalServerError, err)
-		return
-	}
-	reply(w, map[string]bool{"published": true})
 }

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/aws/dynamo"
+	"github.com/efacture/efacture/shared/transport/apigw"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -137,4 +140,70 @@ func (p *pipeline) digestDue(space string) map[string]int {
 		}
 	}
 	return out
+}
+
+// TestDigestLinkFollowsAddress: a digest's no-login link lives its 14 days while the
+// registered e-mail is the address it was mailed to, even once the account it named is
+// replaced, and is refused while the referential has moved the e-mail away (PRODUCT.md §5).
+func TestDigestLinkFollowsAddress(t *testing.T) {
+	p := newPipeline(t)
+	referential := func(name, email string) {
+		t.Helper()
+		p.put("inbox/acme/customers/"+name, []byte("customer_number;email;notification\nD1;"+email+";digest\n"), nil)
+		p.ingestAll()
+	}
+	document := func(number string) {
+		t.Helper()
+		p.put("inbox/acme/documents/"+number+".pdf", pdfFor(t, number, "Dupont"), meta("D1", number))
+		p.ingestAll()
+		p.mailAll()
+	}
+	referential("a.csv", "dupont@example.fr")
+	document("D-1")
+	p.now = time.Date(2026, 11, 26, 17, 0, 5, 0, time.UTC) // 18:00:05 in Paris, the digest hour
+	run := build[lambdaevents.ScheduleHandler](t, app.DigestFunction, p.env, p.clients, app.Options{Now: func() time.Time { return p.now }})
+	if err := run(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+	p.mailAll()
+	var token string
+	for _, m := range p.mails() {
+		if l := linkPattern.FindStringSubmatch(m.Text); l != nil && strings.Join(m.To, ",") == "dupont@example.fr" {
+			token = l[1]
+		}
+	}
+	if token == "" {
+		t.Fatal("no digest link mailed to dupont@example.fr")
+	}
+
+	fnEnv := p.aws.Stack.FunctionEnv("DocumentsFunction")
+	denv, err := app.EnvFrom(func(k string) string { return fnEnv[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	denv.OriginVerify = "" // not through CloudFront here
+	var docs http.Handler
+	build[apigw.LambdaHandler](t, app.DocumentsFunction, denv, p.clients, app.Options{Now: func() time.Time { return p.now }, HTTP: func(h http.Handler) { docs = h }})
+	follow := func(when string, want int) {
+		t.Helper()
+		w := httptest.NewRecorder()
+		docs.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/links/"+token, nil))
+		if w.Code != want {
+			t.Errorf("%s: got %d, want %d", when, w.Code, want)
+		}
+	}
+	follow("just mailed", http.StatusFound)
+
+	referential("b.csv", "martin@example.fr")
+	follow("registered e-mail moved to another address", http.StatusGone)
+	p.now = p.now.Add(24 * time.Hour)
+	document("D-2") // martin@example.fr's account replaces dupont@example.fr's
+	referential("c.csv", "dupont@example.fr")
+	document("D-3") // a new account, dupont_1, for the address the link went to
+	if acct := p.item(p.env.MainTable, pk("ACCT#dupont@example.fr", "ACCT")); acct["active"] != false {
+		t.Fatalf("the account the link named: got %v, want it deactivated", acct)
+	}
+	follow("address registered again, the account it named replaced", http.StatusFound)
+	p.now = time.Date(2026, 12, 10, 17, 0, 5, 0, time.UTC)
+	follow("14 days after it was mailed", http.StatusGone)
 }

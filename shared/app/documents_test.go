@@ -591,11 +591,12 @@ func fetchPresigned(t *testing.T, u string) []byte {
 	return b
 }
 
-func (f *docsFixture) link(identifier, customer string, d documents.Document, expires time.Time) string {
+// link stores a no-login link mailed to email, the registered admin identifier's address.
+func (f *docsFixture) link(identifier, email, customer string, d documents.Document, expires time.Time) string {
 	f.t.Helper()
 	token, hash := tokens.New()
 	err := f.st.PutLinkToken(context.Background(), tokens.Record{
-		Hash: hash, Kind: tokens.KindLink, Space: "acme", Identifier: identifier, CustomerNumber: customer,
+		Hash: hash, Kind: tokens.KindLink, Space: "acme", Email: email, Identifier: identifier, CustomerNumber: customer,
 		DocumentSK: d.SortKey(), ExpiresAt: expires,
 	})
 	if err != nil {
@@ -608,7 +609,8 @@ func TestNoLoginLinks(t *testing.T) {
 	f := newDocsFixture(t)
 	ctx := context.Background()
 	doc := f.docs["F-2026-001"]
-	valid := f.link("pierre.durand@example.fr", "C001", doc, f.now.Add(14*24*time.Hour))
+	const pierre = "pierre.durand@example.fr"
+	valid := f.link(pierre, pierre, "C001", doc, f.now.Add(14*24*time.Hour))
 
 	for i := 1; i <= 20; i++ {
 		res := f.do("", "GET", "/api/links/"+valid, "")
@@ -655,23 +657,26 @@ func TestNoLoginLinks(t *testing.T) {
 	}
 
 	unknown, _ := tokens.New()
-	c002 := f.link("pierre.durand_1", "C002", f.docs["X-2026-001"], f.now.Add(time.Hour))
+	c002 := f.link("pierre.durand_1", "Pierre.Durand@example.fr", "C002", f.docs["X-2026-001"], f.now.Add(time.Hour))
 	cases := map[string]string{
-		"expired link":      f.link("pierre.durand@example.fr", "C001", doc, f.now.Add(-time.Second)),
-		"expired document":  f.link("pierre.durand@example.fr", "C001", f.docs["F-2024-900"], f.now.Add(time.Hour)),
-		"unknown token":     unknown,
-		"malformed token":   "abc",
-		"deactivated owner": c002,
+		"expired link":     f.link(pierre, pierre, "C001", doc, f.now.Add(-time.Second)),
+		"expired document": f.link(pierre, pierre, "C001", f.docs["F-2024-900"], f.now.Add(time.Hour)),
+		"unknown token":    unknown,
+		"malformed token":  "abc",
+		// Mailed to an address the referential has since replaced.
+		"address moved away": f.link(pierre, "ancienne.adresse@example.fr", "C001", doc, f.now.Add(time.Hour)),
 	}
 	if err := f.st.PutLinkToken(ctx, tokens.Record{Hash: unknown, Kind: tokens.KindActivation}); err == nil {
 		t.Error("PutLinkToken stored an activation token")
 	}
-	if res := f.do("", "GET", "/api/links/"+c002, ""); res.StatusCode != http.StatusFound {
-		t.Fatalf("C002's link before deactivation: got %d", res.StatusCode)
-	}
+	// A link belongs to its address, not to the account: the account it was bound to
+	// being deactivated leaves it working while the address is still registered.
 	inactive := false
 	if err := f.st.Apply(ctx, accounts.Update{Identifier: "pierre.durand_1", Set: accounts.Fields{Active: &inactive}, EndSessions: true}); err != nil {
 		t.Fatal(err)
+	}
+	if res := f.do("", "GET", "/api/links/"+c002, ""); res.StatusCode != http.StatusFound {
+		t.Fatalf("C002's link after its account was deactivated, address unchanged: got %d, want 302", res.StatusCode)
 	}
 	for name, token := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -689,7 +694,7 @@ func TestNoLoginLinks(t *testing.T) {
 // same-origin (PRODUCT.md §6).
 func TestNoLoginLinkRefusesCrossSite(t *testing.T) {
 	f := newDocsFixture(t)
-	token := f.link("pierre.durand@example.fr", "C001", f.docs["F-2026-001"], f.now.Add(14*24*time.Hour))
+	token := f.link("pierre.durand@example.fr", "pierre.durand@example.fr", "C001", f.docs["F-2026-001"], f.now.Add(14*24*time.Hour))
 	use := func(site string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "/api/links/"+token, nil)
 		r.Header.Set(httpapi.OriginHeader, f.denv.OriginVerify) // as CloudFront adds it

@@ -10,10 +10,10 @@ import (
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
-func sesEvent(company, kind, bounceType, subType string) events.SNSEventRecord {
+func sesEvent(company, to, kind, bounceType, subType string) events.SNSEventRecord {
 	body := `{"eventType":"` + kind + `","mail":{"headers":[{"name":"X-Efacture-Company","value":"` + company + `"}]},` +
-		`"bounce":{"bounceType":"` + bounceType + `","bounceSubType":"` + subType + `","bouncedRecipients":[{"emailAddress":"un@example.fr"}]},` +
-		`"complaint":{"complainedRecipients":[{"emailAddress":"un@example.fr"}]}}`
+		`"bounce":{"bounceType":"` + bounceType + `","bounceSubType":"` + subType + `","bouncedRecipients":[{"emailAddress":"` + to + `"}]},` +
+		`"complaint":{"complainedRecipients":[{"emailAddress":"` + to + `"}]}}`
 	return events.SNSEventRecord{SNS: events.SNSEntity{MessageID: "m-" + kind, Message: body}}
 }
 
@@ -29,9 +29,9 @@ func TestMailEvents(t *testing.T) {
 	}
 
 	if err := h(context.Background(), events.SNSEvent{Records: []events.SNSEventRecord{
-		sesEvent("acme#C1", "Bounce", "Transient", "MailboxFull"),
-		sesEvent("acme#C2", "Complaint", "", ""),
-		sesEvent("acme#C404", "Bounce", "Permanent", "NoEmail"),
+		sesEvent("acme#C1", "un@example.fr", "Bounce", "Transient", "MailboxFull"),
+		sesEvent("acme#C2", "deux@example.fr", "Complaint", "", ""),
+		sesEvent("acme#C404", "x@example.fr", "Bounce", "Permanent", "NoEmail"),
 	}}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestMailEvents(t *testing.T) {
 	if got := p.item(p.env.MainTable, pk("CUST#acme#C404", "CUST")); got != nil {
 		t.Errorf("an event created customer C404: %v", got)
 	}
-	if err := h(context.Background(), events.SNSEvent{Records: []events.SNSEventRecord{sesEvent("acme#C1", "Bounce", "Permanent", "MailboxFull")}}); err != nil {
+	if err := h(context.Background(), events.SNSEvent{Records: []events.SNSEventRecord{sesEvent("acme#C1", "un@example.fr", "Bounce", "Permanent", "MailboxFull")}}); err != nil {
 		t.Fatal(err)
 	}
 	if got := status("C1"); got != "bounced: mailbox full" {

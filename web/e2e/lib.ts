@@ -124,6 +124,20 @@ export function drop(d: DocumentDrop): Promise<Dropped> {
   return control<Dropped>('POST', '/documents', d);
 }
 
+export interface MailEvent {
+  space: string;
+  /** the customer whose mail it was; '' for a mail of no single company (recovery) */
+  customer: string;
+  to: string;
+  kind: 'bounce' | 'complaint' | 'delivery';
+  subType?: string;
+}
+
+/** mailEvent plays an SES bounce, complaint or delivery event, as the configuration set publishes it. */
+export async function mailEvent(e: MailEvent): Promise<void> {
+  await control('POST', '/mail-event', e);
+}
+
 export interface Mail {
   to: string[];
   subject: string;

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
-import { activate, applyReferential, applySpace, control, drop, launch, linkIn, newPage, portalURL, signIn, startPortal, waitMail } from './lib.ts';
+import { activate, applyReferential, applySpace, control, drop, launch, linkIn, mailEvent, newPage, portalURL, signIn, startPortal, waitMail } from './lib.ts';
 import { Authenticator } from './totp.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -38,7 +38,7 @@ try {
   const recovery = linkIn(await waitMail(admin.email, (m) => m.text.includes('#token=') && !/Activation/.test(m.subject)), '#token=');
   // The supplier console: a supervisor, and a customer whose mail bounced.
   await drop({ space, customer: 'C1002', number: 'FA2026-0460', daysAgo: 2 });
-  await control('POST', '/mail-event', { space, customer: 'C1002', type: 'Bounce', subType: 'MailboxFull' });
+  await mailEvent({ space, customer: 'C1002', to: 'contact@lemoine.example', kind: 'bounce', subType: 'MailboxFull' });
   const staff = { identifier: 'sophie.martin', password: 'Service-Client-2026!' };
   const enrolment = await control<{ link: string; secret: string }>('POST', '/staff', { space, identifier: staff.identifier, role: 'supervisor' });
   const token = new URL(enrolment.link).hash.replace('#token=', '');

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { applyReferential, applySpace, control, drop, launch, linkIn, newPage, overflowX, portalURL, waitMail, type Mail } from './lib.ts';
+import { applyReferential, applySpace, control, drop, launch, linkIn, mailEvent, newPage, overflowX, portalURL, waitMail, type Mail } from './lib.ts';
 import { Authenticator } from './totp.ts';
 
 const space = 'console';
@@ -120,7 +120,7 @@ describe('supplier console', () => {
     assert.match(page.url(), /\?q=k20$/);
     assert.deepEqual(await axe(page), []);
 
-    await control('POST', '/mail-event', { space, customer: customer.number, type: 'Bounce', subType: 'MailboxFull' });
+    await mailEvent({ space, customer: customer.number, to: customer.email, kind: 'bounce', subType: 'MailboxFull' });
     await page.getByRole('link', { name: customer.number }).click();
     await page.waitForURL(/\/console\/staff\/customer\?number=K2001/);
     await page.getByRole('heading', { level: 1, name: `${customer.company} — client n° ${customer.number}` }).waitFor();

@@ -72,8 +72,9 @@ var Access = map[string][]Grant{
 		{Sid: "ReadDocuments", Table: DocumentsTable, Actions: []string{"GetItem", "Query"}},
 		{Sid: "ReadDocumentsByNumber", Table: DocumentsTable, Index: "byNumber", Actions: []string{"Query"}},
 		{Sid: "MarkDownloaded", Table: DocumentsTable, Actions: []string{"UpdateItem"}},
+		// A no-login link checks the customer's registered e-mail (CUST#).
 		{Sid: "ReadMain", Table: MainTable, Actions: []string{"GetItem"},
-			Keys: []string{"SPACE#*", "SESS#*", "ACCT#*", "TOKEN#*", "EXPORT#*"}},
+			Keys: []string{"SPACE#*", "SESS#*", "ACCT#*", "TOKEN#*", "EXPORT#*", "CUST#*"}},
 		{Sid: "PutMain", Table: MainTable, Actions: []string{"PutItem"},
 			Keys: []string{"AUDIT#*", "EXPORT#*"}},
 		// An export takes a slot of its company (PRODUCT.md §10); one that could not be
@@ -118,7 +119,9 @@ var Access = map[string][]Grant{
 		{Sid: "TakeSendSlots", Table: MainTable, Actions: []string{"UpdateItem"}, Keys: []string{"SENDRATE#*"}},
 	},
 	"MailEventsFunction": {
-		{Sid: "SetMailStatus", Table: MainTable, Actions: []string{"UpdateItem"}, Keys: []string{"CUST#*"}},
+		{Sid: "SetMailStatus", Table: MainTable, Actions: []string{"GetItem", "UpdateItem"}, Keys: []string{"CUST#*"}},
+		// A delivery of a recovery mail names no company: the address's accounts do.
+		{Sid: "AccountsOfAddress", Table: MainTable, Index: "gsi1", Actions: []string{"Query"}, Keys: []string{"EMAIL#*"}},
 	},
 	"DigestFunction": {
 		{Sid: "ListSpaces", Table: MainTable, Index: "gsi1", Actions: []string{"Query"}, Keys: []string{"SPACES"}},

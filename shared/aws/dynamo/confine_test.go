@@ -43,12 +43,12 @@ func TestConfine(t *testing.T) {
 		return dynamo.New(dynamo.Confine(function, le.DynamoDB, tables), tables, func() time.Time { return now })
 	}
 	company := documents.Company("acme", "C1")
-	if err := open.ApplyCustomer(ctx, customers.Customer{Space: "acme", Number: "C1", CompanyName: "Client 1"}, now); err != nil {
+	if err := open.ApplyCustomer(ctx, customers.Customer{Space: "acme", Number: "C1", CompanyName: "Client 1", Email: "c1@example.com"}, now); err != nil {
 		t.Fatal(err)
 	}
 
 	t.Run("granted kind", func(t *testing.T) {
-		if err := as("MailEventsFunction").SetMailStatus(ctx, company, "bounced", now); err != nil {
+		if err := as("MailEventsFunction").SetMailStatus(ctx, "acme", "C1", "c1@example.com", "bounced", now); err != nil {
 			t.Fatal(err)
 		}
 		c, err := open.Customer(ctx, "acme", "C1")
@@ -60,7 +60,7 @@ func TestConfine(t *testing.T) {
 	t.Run("other kind", func(t *testing.T) {
 		e := audit.New(company, now, "x", audit.ActionLogin, "x", "", now.AddDate(1, 0, 0))
 		denied(t, as("MailEventsFunction").PutAudit(ctx, e), "MailEventsFunction")
-		_, err := as("MailEventsFunction").Customer(ctx, "acme", "C1")
+		_, err := as("MailEventsFunction").Account(ctx, "c1@example.com")
 		denied(t, err, "MailEventsFunction")
 		entries, _, err := open.AuditPage(ctx, company, "", 10)
 		if err != nil || len(entries) != 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/customers"
 	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
@@ -26,6 +27,8 @@ type customerItem struct {
 	Delivery        string    `dynamodbav:"delivery,omitempty"`
 	Language        string    `dynamodbav:"language,omitempty"`
 	MailStatus      string    `dynamodbav:"mailStatus,omitempty"`
+	MailStatusAt    string    `dynamodbav:"mailStatusAt,omitempty"`
+	MailStatusEmail string    `dynamodbav:"mailStatusEmail,omitempty"`
 	AdminEmail      string    `dynamodbav:"adminEmail,omitempty"`
 	AdminIdentifier string    `dynamodbav:"adminIdentifier,omitempty"`
 	UpdatedAt       time.Time `dynamodbav:"updatedAt"`
@@ -77,26 +80,83 @@ func (s *Store) Customer(ctx context.Context, space, number string) (customers.C
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return customers.Customer{}, err
 	}
-	return customers.Customer{
+	c := customers.Customer{
 		Space: it.Space, Number: it.CustomerNumber, CompanyName: it.CompanyName, SIREN: it.SIREN,
 		Email: it.Email, Notification: it.Notification, Delivery: it.Delivery, Language: it.Language,
-		MailStatus: it.MailStatus, AdminEmail: it.AdminEmail, AdminID: it.AdminIdentifier, UpdatedAt: it.UpdatedAt,
-	}, nil
+		MailStatus: it.MailStatus, MailStatusEmail: it.MailStatusEmail,
+		AdminEmail: it.AdminEmail, AdminID: it.AdminIdentifier, UpdatedAt: it.UpdatedAt,
+	}
+	if it.MailStatusAt != "" {
+		if c.MailStatusAt, err = time.Parse(time.RFC3339, it.MailStatusAt); err != nil {
+			return customers.Customer{}, fmt.Errorf("customer %s: mailStatusAt: %w", number, err)
+		}
+	}
+	return c, nil
 }
 
-// SetMailStatus records what SES said of a customer's registered address; the customer
-// must exist, so a stray event never creates one.
-func (s *Store) SetMailStatus(ctx context.Context, company, status string, at time.Time) error {
+// mailStatusLayout writes mailStatusAt in RFC 3339 UTC with milliseconds, the precision
+// SES gives its event times.
+const mailStatusLayout = "2006-01-02T15:04:05.000Z"
+
+// statusAt matches mailStatusAt as written at at, in this layout or, for items written
+// before it, in whole seconds.
+func statusAt(at time.Time) (string, map[string]types.AttributeValue) {
+	at = at.UTC()
+	return "mailStatusAt IN (:at1, :at2)", map[string]types.AttributeValue{
+		":at1": str(at.Format(mailStatusLayout)), ":at2": str(at.Format(time.RFC3339)),
+	}
+}
+
+// SetMailStatus records what SES said of a customer's registered e-mail at at. It returns
+// a conflict fault, writing nothing, when the customer does not exist (a stray event never
+// creates one) or email is no longer its registered e-mail.
+func (s *Store) SetMailStatus(ctx context.Context, space, number, email, status string, at time.Time) error {
 	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName: &s.tables.Main, Key: key("CUST#"+company, "CUST"),
-		UpdateExpression:    aws.String("SET mailStatus = :s, mailStatusAt = :at"),
-		ConditionExpression: aws.String("attribute_exists(pk)"),
+		TableName: &s.tables.Main, Key: key(customerPK(space, number), "CUST"),
+		UpdateExpression:    aws.String("SET mailStatus = :s, mailStatusAt = :at, mailStatusEmail = :e"),
+		ConditionExpression: aws.String("attribute_exists(pk) AND email = :e"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":s": str(status), ":at": str(at.UTC().Format(time.RFC3339)),
+			":s": str(status), ":at": str(at.UTC().Format(mailStatusLayout)), ":e": str(email),
 		},
 	})
 	if conditionFailed(err) {
-		return fault.NotFound("customer")
+		return fault.New(fault.CodeConflict, "customer gone or registered e-mail changed")
 	}
 	return err
+}
+
+// ClearMailStatus removes the mail status recorded at seenAt, with entry in the same
+// transaction when it is not nil. It returns a conflict fault when the status changed
+// since it was read (a newer event, or another clear).
+func (s *Store) ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entry *audit.Entry) error {
+	cond, values := statusAt(seenAt)
+	update := &types.Update{
+		TableName: &s.tables.Main, Key: key(customerPK(space, number), "CUST"),
+		UpdateExpression:    aws.String("REMOVE mailStatus, mailStatusAt, mailStatusEmail"),
+		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
+	}
+	if entry == nil {
+		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
+			ConditionExpression: update.ConditionExpression, ExpressionAttributeValues: values,
+		})
+		if conditionFailed(err) {
+			return fault.New(fault.CodeConflict, "mail status changed")
+		}
+		return err
+	}
+	item, err := attributevalue.MarshalMap(toAuditItem(*entry))
+	if err != nil {
+		return err
+	}
+	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
+		{Update: update}, {Put: &types.Put{TableName: &s.tables.Main, Item: item}},
+	}})
+	if failed, ok := canceledAt(err); ok && failed[0] {
+		return fault.New(fault.CodeConflict, "mail status changed")
+	}
+	if err != nil {
+		return fmt.Errorf("clear mail status: %w", err)
+	}
+	return nil
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/efacture/efacture/shared/domain/accounts"
 	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/tokens"
@@ -210,27 +209,21 @@ func (s *Store) PutLinkToken(ctx context.Context, r tokens.Record) error {
 	return nil
 }
 
-// LinkRecipientActive reports whether the account a link was mailed to is active and
-// still belongs to the company the link names.
-func (s *Store) LinkRecipientActive(ctx context.Context, identifier, space, customerNumber string) (bool, error) {
+// RegisteredEmail reads a customer's registered e-mail, "" when it has none or the
+// customer is unknown.
+func (s *Store) RegisteredEmail(ctx context.Context, space, customerNumber string) (string, error) {
 	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &s.tables.Main, Key: key("ACCT#"+accounts.Key(identifier), "ACCT"),
-		ProjectionExpression:     aws.String("#a, #s, #c"),
-		ExpressionAttributeNames: map[string]string{"#a": "active", "#s": "space", "#c": "customerNumber"},
+		TableName: &s.tables.Main, Key: key(customerPK(space, customerNumber), "CUST"),
+		ProjectionExpression: aws.String("email"),
 	})
 	if err != nil {
-		return false, fmt.Errorf("get link recipient: %w", err)
+		return "", fmt.Errorf("get registered e-mail: %w", err)
 	}
 	var it struct {
-		Active         bool   `dynamodbav:"active"`
-		Space          string `dynamodbav:"space"`
-		CustomerNumber string `dynamodbav:"customerNumber"`
-	}
-	if out.Item == nil {
-		return false, nil
+		Email string `dynamodbav:"email"`
 	}
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
-		return false, fmt.Errorf("decode link recipient: %w", err)
+		return "", fmt.Errorf("decode registered e-mail: %w", err)
 	}
-	return it.Active && it.Space == space && it.CustomerNumber == customerNumber, nil
+	return it.Email, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -292,12 +293,42 @@ func (s *Store) applyRow(ctx context.Context, c customers.Customer, jobID string
 	if len(remove) > 0 {
 		expr += " REMOVE " + strings.Join(remove, ", ")
 	}
-	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+	out, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName: &s.tables.Main, Key: key(customerPK(c.Space, c.Number), "CUST"),
 		UpdateExpression: &expr, ExpressionAttributeNames: names, ExpressionAttributeValues: values,
+		// The old item tells whether a mail status belonged to an address now replaced;
+		// returning it costs no extra capacity.
+		ReturnValues: types.ReturnValueAllOld,
 	})
 	if err != nil {
 		return fmt.Errorf("apply customer %s: %w", c.Number, err)
+	}
+	return s.dropStaleMailStatus(ctx, c, out.Attributes)
+}
+
+// dropStaleMailStatus clears a mail status recorded against an address the referential
+// has just replaced (PRODUCT.md §5): mail to the new address starts afresh. A status
+// recorded since the row was written is left alone.
+func (s *Store) dropStaleMailStatus(ctx context.Context, c customers.Customer, old map[string]types.AttributeValue) error {
+	var it customerItem
+	if err := attributevalue.UnmarshalMap(old, &it); err != nil || it.MailStatus == "" {
+		return err
+	}
+	was := it.MailStatusEmail
+	if was == "" {
+		was = it.Email
+	}
+	if strings.EqualFold(was, c.Email) {
+		return nil
+	}
+	_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &s.tables.Main, Key: key(customerPK(c.Space, c.Number), "CUST"),
+		UpdateExpression:          aws.String("REMOVE mailStatus, mailStatusAt, mailStatusEmail"),
+		ConditionExpression:       aws.String("mailStatusAt = :at"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":at": str(it.MailStatusAt)},
+	})
+	if err != nil && !conditionFailed(err) {
+		return fmt.Errorf("clear mail status of customer %s: %w", c.Number, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package accounts
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/fault"
@@ -15,6 +16,10 @@ type Profile struct {
 	Account     Account
 	CompanyName string
 	SpaceName   string
+	// MailStatus and MailStatusAt tell an admin that notification mail to the registered
+	// e-mail is held (customers.Customer.MailHeld); empty for other accounts.
+	MailStatus   string
+	MailStatusAt time.Time
 }
 
 // Describe returns a's profile. A space that vanished is a not_found fault; a customer
@@ -29,6 +34,9 @@ func (s *Service) Describe(ctx context.Context, a Account) (Profile, error) {
 	switch {
 	case err == nil:
 		p.CompanyName = c.CompanyName
+		if a.Admin && c.MailHeld() {
+			p.MailStatus, p.MailStatusAt = c.MailStatus, c.MailStatusAt.UTC()
+		}
 	case !errors.Is(err, fault.ErrNotFound):
 		return Profile{}, wrap("describe", err)
 	}

@@ -193,7 +193,7 @@ type Service struct {
 }
 
 // RecoveryValidity is how long a recovery link sets a password (PRODUCT.md §5).
-const RecoveryValidity = time.Hour
+const RecoveryValidity = tokens.RecoveryValidity
 
 // maxIdentifierLen bounds identifiers looked up: longer ones exist nowhere.
 const maxIdentifierLen = 254

@@ -31,10 +31,23 @@ type Customer struct {
 	Notification string
 	Delivery     string
 	Language     string
-	MailStatus   string // set by SES bounce/complaint events
-	AdminEmail   string // the e-mail whose registered-admin account exists
-	AdminID      string // that account's identifier
-	UpdatedAt    time.Time
+	// MailStatus is what SES last reported against MailStatusEmail, the address a
+	// bounce or complaint came from, at MailStatusAt; "" when nothing is reported.
+	MailStatus      string
+	MailStatusAt    time.Time
+	MailStatusEmail string
+	AdminEmail      string // the e-mail whose registered-admin account exists
+	AdminID         string // that account's identifier
+	UpdatedAt       time.Time
+}
+
+// MailHeld reports whether notification mail (per document and digest) to the registered
+// e-mail stops: SES reported a permanent bounce or a complaint for that very address, and
+// neither a later delivery nor a staff member has cleared it (PRODUCT.md §5). Mails a
+// person asks for (activation, recovery) are not held. A status recorded without its
+// address is taken to be the registered one's.
+func (c Customer) MailHeld() bool {
+	return c.Email != "" && c.MailStatus != "" && (c.MailStatusEmail == "" || strings.EqualFold(c.MailStatusEmail, c.Email))
 }
 
 // ActivationDue reports whether the next document must create a registered-admin account

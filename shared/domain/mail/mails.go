@@ -4,14 +4,18 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/efacture/efacture/shared/domain/spaces"
+	"github.com/efacture/efacture/shared/domain/tokens"
 )
 
-// Defaults of PRODUCT.md §5 for a zero field.
+// Defaults of PRODUCT.md §5 for a zero field, from the same constants as the tokens'
+// validity.
 const (
-	DefaultActivationDays  = 7
+	DefaultActivationDays  = int(tokens.ActivationValidity / (24 * time.Hour))
 	DefaultRetentionMonths = 24
-	DefaultLinkValidDays   = 14
-	DefaultRecoveryMinutes = 60
+	DefaultLinkValidDays   = spaces.DefaultLinkLifetimeDays
+	DefaultRecoveryMinutes = int(tokens.RecoveryValidity / time.Minute)
 )
 
 // Activation is the mail that opens a registered admin's account.

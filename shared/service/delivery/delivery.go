@@ -324,9 +324,11 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 	portal := s.pageURL(space.ID, "")
 	d := rec.Data
 	msg := mail.Message{From: s.From, FromName: space.SenderName, ReplyTo: space.ReplyTo, To: rec.To, MessageID: mail.MessageIDFor(rec.Key, domainOf(s.From))}
+	// SES returns the headers in its events: the customer, or for a mail of no single
+	// company (recovery) the space and address, is found again (package mailevents).
+	msg.Headers = map[string]string{mailevents.SpaceHeader: rec.Space}
 	if cust := d["customerNumber"]; cust != "" {
-		// SES returns the headers in bounce and complaint events: the customer is found again.
-		msg.Headers = map[string]string{mailevents.CompanyHeader: rec.Space + "#" + cust}
+		msg.Headers[mailevents.CompanyHeader] = rec.Space + "#" + cust
 	}
 	switch rec.Kind {
 	case outbox.KindActivation:
@@ -338,7 +340,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 			Lang: lang, Brand: brand, Identifier: d["identifier"], CompanyName: d["companyName"],
 			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + token,
 			PortalURL:      portal, HelpURL: s.pageURL(space.ID, "help"), Since: space.SinceDate(),
-			ValidDays: 7, RetentionMonths: space.RetentionMonths,
+			ValidDays: int(tokens.ActivationValidity / (24 * time.Hour)), RetentionMonths: space.RetentionMonths,
 		})
 	case outbox.KindNotify:
 		n := mail.DocumentNotice{
@@ -363,7 +365,7 @@ func (s *Service) compose(ctx context.Context, rec outbox.Record) ([]byte, error
 		msg.Content, err = mail.RenderRecovery(mail.Recovery{
 			Lang: lang, Brand: brand, Email: rec.To,
 			SetPasswordURL: s.pageURL(space.ID, "password") + "#token=" + token,
-			PortalURL:      portal, ValidMinutes: 60,
+			PortalURL:      portal, ValidMinutes: int(tokens.RecoveryValidity / time.Minute),
 		})
 	case outbox.KindPasswordChanged:
 		at, perr := time.Parse(time.RFC3339, d["at"])

@@ -807,6 +807,23 @@ func TestCompanyHeader(t *testing.T) {
 	}
 }
 
+// TestSpaceHeader: a mail of no single company (recovery) carries its space alone, so
+// that its delivery is traced back to the customers of its address.
+func TestSpaceHeader(t *testing.T) {
+	rec := recoveryRecord("fr")
+	e := newEnv(t, rec)
+	if err := e.svc.Deliver(context.Background(), rec.Key); err != nil {
+		t.Fatal(err)
+	}
+	h := e.only(t).header
+	if got := h.Get("X-Efacture-Space"); got != "acme" {
+		t.Errorf("X-Efacture-Space: got %q, want acme", got)
+	}
+	if got := h.Get("X-Efacture-Company"); got != "" {
+		t.Errorf("X-Efacture-Company: got %q, want none", got)
+	}
+}
+
 func recoveryRecord(lang string) outbox.Record {
 	return outbox.Record{
 		Key: outbox.RecoveryKey("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"), Kind: outbox.KindRecovery,

@@ -123,8 +123,9 @@ func (s *Service) customer(ctx context.Context, sp spaces.Space, number string, 
 	if err != nil && !errors.Is(err, fault.ErrNotFound) {
 		return err
 	}
-	if len(entries) == 0 || c.Email == "" || c.Notification != customers.NotifyDigest || c.AdminID == "" {
-		// The customer left digest mode or lost its address since: nothing will be mailed.
+	if len(entries) == 0 || c.Email == "" || c.Notification != customers.NotifyDigest || c.AdminID == "" || c.MailHeld() {
+		// The customer left digest mode or lost its address since, or the address bounces
+		// (PRODUCT.md §5): nothing will be mailed; the documents stay in the portal.
 		return s.Store.Drop(ctx, company, entries)
 	}
 	date := sp.Today(now)

@@ -144,6 +144,7 @@ type fakeStore struct {
 	accounts  map[string]accounts.Account   // by accounts.Key
 	tokens    map[string]tokens.Record      // by hash
 	outbox    map[string]outbox.Record      // by key
+	digests   []string                      // documents queued for a digest, company#sort key
 	fileCalls int
 	// beforeFile runs at the start of File, before its lock: a concurrent delivery's write.
 	beforeFile func()
@@ -288,6 +289,9 @@ func (s *fakeStore) File(_ context.Context, req ingest.FileRequest) (bool, error
 
 	s.claims[claimKey] = d.SHA256
 	s.docs[docKey] = d
+	if req.Digest {
+		s.digests = append(s.digests, docKey)
+	}
 	if acct != nil {
 		s.accounts[accounts.Key(acct.Identifier)] = *acct
 		s.tokens[tok.Hash] = *tok

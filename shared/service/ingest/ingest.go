@@ -149,7 +149,7 @@ type Service struct {
 }
 
 // ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
-const ActivationValidity = 7 * 24 * time.Hour
+const ActivationValidity = tokens.ActivationValidity
 
 // Handle processes one S3 event key (URL-encoded as S3 sends it) written by principal
 // (the event's userIdentity.principalId). It returns an error only when the event must be
@@ -322,7 +322,7 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	if known {
 		req.Activation = s.activation(space, cust, now)
 		req.Mails = notifications(space, cust, doc, now)
-		req.Digest = cust.Email != "" && cust.Notification == customers.NotifyDigest
+		req.Digest = cust.Email != "" && cust.Notification == customers.NotifyDigest && !cust.MailHeld()
 	}
 	created, err := s.Store.File(ctx, req)
 	if errors.Is(err, ErrConflict) {
@@ -337,7 +337,8 @@ func (s *Service) document(ctx context.Context, space spaces.Space, key document
 	}
 	if created {
 		s.Log.InfoContext(ctx, "document filed", append(s.Metrics.Count(metrics.DocumentsFiled), "space", space.ID, "customer", f.CustomerNumber,
-			"number", f.Number, "known_customer", known, "activation", req.Activation != nil)...)
+			"number", f.Number, "known_customer", known, "activation", req.Activation != nil,
+			"mail_held", known && cust.MailHeld())...)
 	}
 	return s.Objects.Delete(ctx, key.Raw)
 }
@@ -380,9 +381,10 @@ func (s *Service) activation(space spaces.Space, c customers.Customer, now time.
 	}
 }
 
-// notifications are the per-document mails of the customer's notification mode.
+// notifications are the per-document mails of the customer's notification mode; none
+// while the registered e-mail bounces or complained (PRODUCT.md §5).
 func notifications(space spaces.Space, c customers.Customer, d documents.Document, now time.Time) []outbox.Record {
-	if c.Email == "" {
+	if c.Email == "" || c.MailHeld() {
 		return nil
 	}
 	switch c.Notification {

@@ -700,6 +700,46 @@ func TestDocumentFlags(t *testing.T) {
 	}
 }
 
+// TestMailHeld: while SES reports the registered e-mail bouncing, a document queues no
+// notification and no digest entry (PRODUCT.md §5); a status recorded against a former
+// address holds nothing.
+func TestMailHeld(t *testing.T) {
+	cases := []struct {
+		name, mode, statusEmail string
+		held                    bool
+	}{
+		{"link, bounced", customers.NotifyLink, email, true},
+		{"attachment, complaint, address in another case", customers.NotifyAttachment, strings.ToUpper(email), true},
+		{"digest, bounced", customers.NotifyDigest, email, true},
+		{"link, status of a former address", customers.NotifyLink, "ancien@example.fr", false},
+		{"digest, status of a former address", customers.NotifyDigest, "ancien@example.fr", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.store.addCustomer(customer("acme", "C001", email, func(cu *customers.Customer) {
+				cu.Notification, cu.MailStatus, cu.MailStatusEmail, cu.MailStatusAt = c.mode, "bounced: address unknown", c.statusEmail, now0.Add(-time.Hour)
+			}))
+			e.objects.drop("inbox/acme/documents/F1.pdf", pdf("x"), meta("C001", "F1", "2026-11-20"))
+			e.handle(t, "inbox/acme/documents/F1.pdf")
+			if len(e.store.documents()) != 1 {
+				t.Fatal("document not filed")
+			}
+			queued := len(e.store.outboxOf(outbox.KindNotify)) + len(e.store.digests)
+			if c.held && queued != 0 {
+				t.Errorf("got %d notifications and digest entries, want none", queued)
+			}
+			if !c.held && queued != 1 {
+				t.Errorf("got %d notifications and digest entries, want 1", queued)
+			}
+			// The activation, which opens the account, is not a notification.
+			if n := len(e.store.outboxOf(outbox.KindActivation)); n != 1 {
+				t.Errorf("got %d activation mails, want 1", n)
+			}
+		})
+	}
+}
+
 func boolString(b bool) string {
 	if b {
 		return "true"

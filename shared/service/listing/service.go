@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/efacture/efacture/shared/domain/audit"
@@ -27,9 +28,9 @@ type Store interface {
 	MarkDownloaded(ctx context.Context, company, sortKey string, at time.Time) error
 	// LinkToken returns a stored token by hash, or a fault.ErrNotFound.
 	LinkToken(ctx context.Context, hash string) (tokens.Record, error)
-	// LinkRecipientActive reports whether the account exists, is active and still
-	// belongs to the company.
-	LinkRecipientActive(ctx context.Context, identifier, space, customerNumber string) (bool, error)
+	// RegisteredEmail returns a customer's registered e-mail, "" when it has none or the
+	// customer is unknown.
+	RegisteredEmail(ctx context.Context, space, customerNumber string) (string, error)
 }
 
 // AuditLog records audit entries.
@@ -152,11 +153,13 @@ func (s *Service) FollowLink(ctx context.Context, token string) (string, error) 
 	if !ok {
 		return "", fault.New(fault.CodeTooMany, "link used too often")
 	}
-	active, err := s.Store.LinkRecipientActive(ctx, rec.Identifier, rec.Space, rec.CustomerNumber)
+	// A link belongs to the address it was mailed to, not to an account: it lives its
+	// days unless the registered e-mail has moved away from that address (PRODUCT.md §5).
+	registered, err := s.Store.RegisteredEmail(ctx, rec.Space, rec.CustomerNumber)
 	if err != nil {
 		return "", err
 	}
-	if !active {
+	if rec.Email == "" || !strings.EqualFold(registered, rec.Email) {
 		return "", linkExpired()
 	}
 	company := documents.Company(rec.Space, rec.CustomerNumber)

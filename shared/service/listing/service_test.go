@@ -18,14 +18,14 @@ import (
 type fakeStore struct {
 	docs       map[string]documents.Document // by company + "|" + sort key
 	links      map[string]tokens.Record
-	inactive   map[string]bool
+	registered map[string]string // company → registered e-mail
 	counts     map[string]int
 	audit      []audit.Entry
 	downloaded map[string]time.Time
 }
 
 func newFakeStore(docs ...documents.Document) *fakeStore {
-	f := &fakeStore{docs: map[string]documents.Document{}, links: map[string]tokens.Record{}, inactive: map[string]bool{}, counts: map[string]int{}, downloaded: map[string]time.Time{}}
+	f := &fakeStore{docs: map[string]documents.Document{}, links: map[string]tokens.Record{}, registered: map[string]string{}, counts: map[string]int{}, downloaded: map[string]time.Time{}}
 	for _, d := range docs {
 		f.docs[documents.Company(d.Space, d.CustomerNumber)+"|"+d.SortKey()] = d
 	}
@@ -64,8 +64,8 @@ func (f *fakeStore) LinkToken(ctx context.Context, hash string) (tokens.Record, 
 	return r, nil
 }
 
-func (f *fakeStore) LinkRecipientActive(ctx context.Context, identifier, space, customer string) (bool, error) {
-	return !f.inactive[identifier], nil
+func (f *fakeStore) RegisteredEmail(ctx context.Context, space, customer string) (string, error) {
+	return f.registered[documents.Company(space, customer)], nil
 }
 
 func (f *fakeStore) AddCount(ctx context.Context, key string, expires time.Time) (int, error) {
@@ -205,18 +205,18 @@ func TestFollowLink(t *testing.T) {
 	live := doc("F-1", "2026-11-20", now.Add(48*time.Hour))
 	gone := doc("F-0", "2024-11-20", now.Add(time.Minute))
 	st := newFakeStore(live, gone)
-	link := func(identifier string, d documents.Document, expires time.Time, kind string) string {
+	link := func(email string, d documents.Document, expires time.Time, kind string) string {
 		token, hash := tokens.New()
-		st.links[hash] = tokens.Record{Hash: hash, Kind: kind, Space: "acme", Identifier: identifier,
+		st.links[hash] = tokens.Record{Hash: hash, Kind: kind, Space: "acme", Email: email, Identifier: "pierre",
 			CustomerNumber: "C001", DocumentSK: d.SortKey(), ExpiresAt: expires}
 		return token
 	}
-	valid := link("pierre", live, now.Add(14*24*time.Hour), tokens.KindLink)
-	expiredLink := link("pierre", live, now, tokens.KindLink)
-	activation := link("pierre", live, now.Add(time.Hour), tokens.KindActivation)
-	deactivated := link("paul", live, now.Add(time.Hour), tokens.KindLink)
-	st.inactive["paul"] = true
-	docExpires := link("pierre", gone, now.Add(time.Hour), tokens.KindLink)
+	st.registered["acme#C001"] = "Pierre@Example.fr"
+	valid := link("pierre@example.fr", live, now.Add(14*24*time.Hour), tokens.KindLink)
+	expiredLink := link("pierre@example.fr", live, now, tokens.KindLink)
+	activation := link("pierre@example.fr", live, now.Add(time.Hour), tokens.KindActivation)
+	movedAway := link("ancien@example.fr", live, now.Add(time.Hour), tokens.KindLink)
+	docExpires := link("pierre@example.fr", gone, now.Add(time.Hour), tokens.KindLink)
 	unknown, _ := tokens.New()
 
 	clock := now
@@ -233,7 +233,7 @@ func TestFollowLink(t *testing.T) {
 		{"unknown", unknown, now, fault.ErrGone},
 		{"expired", expiredLink, now, fault.ErrGone},
 		{"not a link", activation, now, fault.ErrGone},
-		{"account deactivated", deactivated, now, fault.ErrGone},
+		{"registered e-mail moved away from the link's address", movedAway, now, fault.ErrGone},
 		{"document expired since", docExpires, now.Add(2 * time.Minute), fault.ErrGone},
 	}
 	for _, c := range cases {

@@ -1,5 +1,7 @@
-// Package mailevents reads SES bounce and complaint events and says which customer's mail
-// status they change (PRODUCT.md §5), so ops see undeliverable addresses.
+// Package mailevents reads SES bounce, complaint and delivery events and keeps each
+// customer's mail status (PRODUCT.md §5): a permanent bounce or a complaint from the
+// registered e-mail holds notification mail to it, and a later delivery to that address,
+// a changed address or a staff member clears it.
 package mailevents
 
 import (
@@ -11,12 +13,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/efacture/efacture/shared/domain/accounts"
+	"github.com/efacture/efacture/shared/domain/audit"
+	"github.com/efacture/efacture/shared/domain/customers"
+	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/metrics"
+	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
-// CompanyHeader is the header the mailer adds to customer mails; SES returns it in events.
-const CompanyHeader = "X-Efacture-Company"
+// Headers the mailer adds and SES returns in events: the company of a customer mail
+// ({space}#{customer number}), and the space of every mail, so that a mail of no single
+// company (recovery) is traced back to the customers of its address.
+const (
+	CompanyHeader = "X-Efacture-Company"
+	SpaceHeader   = "X-Efacture-Space"
+)
 
 // Statuses written on the customer.
 const (
@@ -26,12 +38,19 @@ const (
 	Complaint             = "complaint"
 )
 
-// Outcome is the change an event asks for; Company is "" when the mail was not a
-// customer mail (recovery to a user's own address, say).
+// Outcome is what one event says. Company is "" when the mail was not a customer mail
+// (recovery, say); Space is then the only way back to the customers.
 type Outcome struct {
+	Space     string
 	Company   string
-	Status    string
+	Status    string // "" for a delivery
+	Delivered bool   // SES handed the mail to the recipient's server
 	Addresses []string
+	At        time.Time // when SES saw the bounce, complaint or delivery; zero if unsaid
+}
+
+type recipients []struct {
+	EmailAddress string `json:"emailAddress"`
 }
 
 type event struct {
@@ -44,17 +63,19 @@ type event struct {
 		} `json:"headers"`
 	} `json:"mail"`
 	Bounce struct {
-		BounceType        string `json:"bounceType"`
-		BounceSubType     string `json:"bounceSubType"`
-		BouncedRecipients []struct {
-			EmailAddress string `json:"emailAddress"`
-		} `json:"bouncedRecipients"`
+		BounceType        string     `json:"bounceType"`
+		BounceSubType     string     `json:"bounceSubType"`
+		BouncedRecipients recipients `json:"bouncedRecipients"`
+		Timestamp         string     `json:"timestamp"`
 	} `json:"bounce"`
 	Complaint struct {
-		ComplainedRecipients []struct {
-			EmailAddress string `json:"emailAddress"`
-		} `json:"complainedRecipients"`
+		ComplainedRecipients recipients `json:"complainedRecipients"`
+		Timestamp            string     `json:"timestamp"`
 	} `json:"complaint"`
+	Delivery struct {
+		Recipients []string `json:"recipients"`
+		Timestamp  string   `json:"timestamp"`
+	} `json:"delivery"`
 }
 
 // Parse reads one SES event (the SNS message body). Transient bounces change nothing:
@@ -65,14 +86,21 @@ func Parse(body string) (out Outcome, ok bool, err error) {
 		return Outcome{}, false, fmt.Errorf("SES event: %w", err)
 	}
 	for _, h := range ev.Mail.Headers {
-		if strings.EqualFold(h.Name, CompanyHeader) {
+		switch {
+		case strings.EqualFold(h.Name, CompanyHeader):
 			out.Company = strings.TrimSpace(h.Value)
+		case strings.EqualFold(h.Name, SpaceHeader):
+			out.Space = strings.TrimSpace(h.Value)
 		}
+	}
+	if sp, _, found := strings.Cut(out.Company, "#"); found && out.Space == "" {
+		out.Space = sp
 	}
 	kind := ev.EventType
 	if kind == "" {
 		kind = ev.NotificationType
 	}
+	var stamp string
 	switch kind {
 	case "Bounce":
 		if ev.Bounce.BounceType != "Permanent" {
@@ -89,26 +117,50 @@ func Parse(body string) (out Outcome, ok bool, err error) {
 		for _, r := range ev.Bounce.BouncedRecipients {
 			out.Addresses = append(out.Addresses, r.EmailAddress)
 		}
+		stamp = ev.Bounce.Timestamp
 	case "Complaint":
 		out.Status = Complaint
 		for _, r := range ev.Complaint.ComplainedRecipients {
 			out.Addresses = append(out.Addresses, r.EmailAddress)
 		}
+		stamp = ev.Complaint.Timestamp
+	case "Delivery":
+		out.Delivered = true
+		out.Addresses = ev.Delivery.Recipients
+		stamp = ev.Delivery.Timestamp
 	default:
 		return out, false, nil
 	}
-	return out, out.Company != "", nil
+	if stamp != "" {
+		if out.At, err = time.Parse(time.RFC3339, stamp); err != nil {
+			return Outcome{}, false, fmt.Errorf("SES event timestamp: %w", err)
+		}
+	}
+	if out.Delivered {
+		// A delivery tells of one address; without it there is nothing to clear.
+		return out, out.Space != "" && len(out.Addresses) > 0, nil
+	}
+	return out, out.Company != "" || (out.Space != "" && len(out.Addresses) > 0), nil
 }
 
-// StatusStore writes a customer's mail status; it returns fault.ErrNotFound for an
-// unknown customer.
-type StatusStore interface {
-	SetMailStatus(ctx context.Context, company, status string, at time.Time) error
+// Store is what mail statuses need of DynamoDB.
+type Store interface {
+	Space(ctx context.Context, id string) (spaces.Space, error)
+	// Customer returns a customer, or a fault.ErrNotFound.
+	Customer(ctx context.Context, space, number string) (customers.Customer, error)
+	// AccountsByEmail lists the accounts of an address in a space.
+	AccountsByEmail(ctx context.Context, space, email string) ([]accounts.Account, error)
+	// SetMailStatus records status against email at at, or returns a conflict fault when
+	// email is no longer the customer's registered e-mail.
+	SetMailStatus(ctx context.Context, space, number, email, status string, at time.Time) error
+	// ClearMailStatus removes the status recorded at seenAt, with entry when not nil, or
+	// returns a conflict fault when another status was recorded since.
+	ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entry *audit.Entry) error
 }
 
-// Service records mail statuses on customers.
+// Service keeps customers' mail statuses.
 type Service struct {
-	Store StatusStore
+	Store Store
 	Now   func() time.Time
 	Log   *slog.Logger
 	// Metrics makes each event's log line count MailsBounced or MailsComplained; the
@@ -116,22 +168,133 @@ type Service struct {
 	Metrics metrics.Recorder
 }
 
-// Apply writes an event's status on its customer; an unknown customer is only logged,
-// as retrying cannot make it known.
+// Apply records an event on the customers whose registered e-mail it is about: a bounce
+// or complaint sets the status, and a delivery later than the recorded status clears it.
+// An event about another address (a user's own) or an unknown customer changes nothing,
+// since retrying cannot change that.
 func (s *Service) Apply(ctx context.Context, out Outcome) error {
-	err := s.Store.SetMailStatus(ctx, out.Company, out.Status, s.Now())
-	// Counted once the event is settled, so a retried event is not counted twice.
-	count := metrics.MailsBounced
-	if out.Status == Complaint {
-		count = metrics.MailsComplained
+	at := out.At
+	if at.IsZero() {
+		at = s.Now()
 	}
-	if errors.Is(err, fault.ErrNotFound) {
-		s.Log.WarnContext(ctx, "mail event for unknown customer", append(s.Metrics.Count(count), "company", out.Company)...)
+	addresses := out.Addresses
+	if len(addresses) == 0 {
+		addresses = []string{""} // an event naming no recipient is about the registered e-mail
+	}
+	for _, addr := range addresses {
+		targets, err := s.customersOf(ctx, out, addr)
+		if err != nil {
+			return err
+		}
+		for _, c := range targets {
+			if err := s.apply(ctx, out, c, at); err != nil {
+				return err
+			}
+		}
+	}
+	if !out.Delivered {
+		// Counted once the event is settled, so a retried event is not counted twice.
+		count := metrics.MailsBounced
+		if out.Status == Complaint {
+			count = metrics.MailsComplained
+		}
+		s.Log.InfoContext(ctx, "mail event applied", append(s.Metrics.Count(count), "space", out.Space, "status", out.Status)...)
+	}
+	return nil
+}
+
+func (s *Service) apply(ctx context.Context, out Outcome, c customers.Customer, at time.Time) error {
+	company := documents.Company(c.Space, c.Number)
+	var err error
+	switch {
+	case !out.Delivered:
+		err = s.Store.SetMailStatus(ctx, c.Space, c.Number, c.Email, out.Status, at)
+		if err == nil {
+			s.Log.WarnContext(ctx, "customer mail status changed", "company", company, "status", out.Status)
+		}
+	case c.MailHeld() && at.After(c.MailStatusAt):
+		err = s.Store.ClearMailStatus(ctx, c.Space, c.Number, c.MailStatusAt, nil)
+		if err == nil {
+			s.Log.InfoContext(ctx, "customer mail status cleared by a delivery", "company", company, "was", c.MailStatus)
+		}
+	}
+	if errors.Is(err, fault.ErrConflict) {
+		// The address or the status changed since it was read: the newer state stands.
+		s.Log.InfoContext(ctx, "mail event overtaken", "company", company)
 		return nil
 	}
+	return err
+}
+
+// customersOf returns the customers whose registered e-mail addr is ("" meaning the
+// registered e-mail of the event's company).
+func (s *Service) customersOf(ctx context.Context, out Outcome, addr string) ([]customers.Customer, error) {
+	var numbers []string
+	if out.Company != "" {
+		sp, number, found := strings.Cut(out.Company, "#")
+		if !found || sp != out.Space {
+			s.Log.WarnContext(ctx, "mail event with a malformed company", "company", out.Company)
+			return nil, nil
+		}
+		numbers = []string{number}
+	} else if addr != "" {
+		accts, err := s.Store.AccountsByEmail(ctx, out.Space, addr)
+		if err != nil {
+			return nil, err
+		}
+		seen := map[string]bool{}
+		for _, a := range accts {
+			if !seen[a.CustomerNumber] {
+				seen[a.CustomerNumber] = true
+				numbers = append(numbers, a.CustomerNumber)
+			}
+		}
+	}
+	var found []customers.Customer
+	for _, n := range numbers {
+		c, err := s.Store.Customer(ctx, out.Space, n)
+		if errors.Is(err, fault.ErrNotFound) {
+			s.Log.WarnContext(ctx, "mail event for unknown customer", "company", documents.Company(out.Space, n))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.Email != "" && (addr == "" || strings.EqualFold(c.Email, addr)) {
+			found = append(found, c)
+		}
+	}
+	return found, nil
+}
+
+// ClearMailStatus lifts a customer's mail status on a staff member's word (PRODUCT.md
+// §11), writing an audit entry in the customer's log with actor, the staff identifier.
+// A customer without a status is left as it is, and an unknown one is a not_found fault.
+func (s *Service) ClearMailStatus(ctx context.Context, space, customerNumber, actor string) error {
+	if strings.TrimSpace(actor) == "" {
+		return fault.Invalid("actor", "a staff identifier is required")
+	}
+	c, err := s.Store.Customer(ctx, space, customerNumber)
 	if err != nil {
 		return err
 	}
-	s.Log.WarnContext(ctx, "customer mail status changed", append(s.Metrics.Count(count), "company", out.Company, "status", out.Status)...)
+	if c.MailStatus == "" {
+		return nil
+	}
+	sp, err := s.Store.Space(ctx, space)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	until := spaces.AddMonthsClamped(now.In(sp.Location()), sp.RetentionMonths)
+	addr := c.MailStatusEmail
+	if addr == "" {
+		addr = c.Email
+	}
+	entry := audit.New(documents.Company(space, customerNumber), now, actor, audit.ActionMailStatusCleared, addr, c.MailStatus, until)
+	if err := s.Store.ClearMailStatus(ctx, space, customerNumber, c.MailStatusAt, &entry); err != nil {
+		return err
+	}
+	s.Log.InfoContext(ctx, "customer mail status cleared by staff", "company", entry.Company, "was", c.MailStatus)
 	return nil
 }

@@ -39,6 +39,10 @@ type meJSON struct {
 	Company         struct {
 		CustomerNumber string `json:"customerNumber"`
 		Name           string `json:"name"`
+		// Only for admins, and only while notification mail to the registered e-mail is
+		// held (PRODUCT.md §5).
+		MailStatus   string     `json:"mailStatus,omitempty"`
+		MailStatusAt *time.Time `json:"mailStatusAt,omitempty"`
 	} `json:"company"`
 	Space struct {
 		ID   string `json:"id"`
@@ -54,6 +58,10 @@ func meView(p accounts.Profile) meJSON {
 	a := p.Account
 	m := meJSON{userJSON: userView(a), PreviousLoginAt: utc(a.PreviousLoginAt)}
 	m.Company.CustomerNumber, m.Company.Name = a.CustomerNumber, p.CompanyName
+	if p.MailStatus != "" {
+		at := p.MailStatusAt
+		m.Company.MailStatus, m.Company.MailStatusAt = p.MailStatus, &at
+	}
 	m.Space.ID, m.Space.Name = a.Space, p.SpaceName
 	m.Preferences.HistoryMonths, m.Preferences.Language = a.HistoryMonths, a.Lang()
 	if m.Preferences.HistoryMonths == 0 {

@@ -30,7 +30,8 @@ export interface User {
 
 export interface Me extends User {
   previousLoginAt: string | null;
-  company: { customerNumber: string; name: string };
+  /** mailStatus and mailStatusAt come to admins only, while mail to the registered address is held. */
+  company: { customerNumber: string; name: string; mailStatus?: string; mailStatusAt?: string };
   space: { id: string; name: string };
   preferences: { historyMonths: number; language: string };
 }

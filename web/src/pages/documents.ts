@@ -31,6 +31,7 @@ void start({
     ctx.main.append(
       ...pageHeading(t('docs.title'), t('docs.company', { company: me.company.name, number: me.company.customerNumber })),
       flashMessage(ctx.flash) ?? '',
+      mailNotice(ctx) ?? '',
       h('div', { class: 'notice', role: 'note' },
         h('p', null, t('docs.reminder')),
         ctx.space.since ? h('p', null, t('docs.since', { date: formatDate(ctx.space.since) })) : null),
@@ -41,6 +42,22 @@ void start({
     void view.load();
   },
 });
+
+/**
+ * mailNotice tells an admin that mail to the registered address bounces or was
+ * reported as spam, and what to do (PRODUCT.md §5); the API sends the status
+ * to admins only. A labelled region, so a screen reader lists it among the landmarks.
+ */
+function mailNotice(ctx: Ctx): HTMLElement | null {
+  const { mailStatus, mailStatusAt } = ctx.me!.company;
+  if (!mailStatus) return null;
+  const advice = mailStatus === 'complaint' ? t('docs.mail.complaint') : mailStatus === 'bounced: mailbox full' ? t('docs.mail.full') : t('docs.mail.unknown');
+  const id = uid('mail-status');
+  return h('section', { class: 'notice mail-status', 'aria-labelledby': id },
+    h('h2', { id }, t('docs.mail.title')),
+    h('p', null, t('docs.mail.held', { date: formatInstantDate(mailStatusAt) })),
+    h('p', null, advice));
+}
 
 function filterForm(ctx: Ctx, view: ResultsView): HTMLElement {
   const me = ctx.me!;
