@@ -2,10 +2,8 @@ package app_test
 
 import (
 	"context"
-	"errors"
-	"io"
-	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -13,8 +11,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/efacture/efacture/shared/app"
-	"github.com/efacture/efacture/shared/domain/audit"
-	"github.com/efacture/efacture/shared/domain/fault"
+	"github.com/efacture/efacture/shared/domain/staff"
 	"github.com/efacture/efacture/shared/service/mailevents"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
@@ -169,54 +166,6 @@ func TestMailStatusOtherAddresses(t *testing.T) {
 	}
 }
 
-// TestClearMailStatusByStaff clears a status on a staff member's word, against moto: the
-// status goes, and the customer's audit log says who cleared what.
-func TestClearMailStatusByStaff(t *testing.T) {
-	p := newPipeline(t)
-	p.put("inbox/acme/customers/c.csv", []byte("customer_number,email,notification\nC1,un@example.fr,link\n"), nil)
-	p.ingestAll()
-	h := build[lambdaevents.SNSHandler](t, app.MailEventsFunction, p.env, p.clients, app.Options{})
-	if err := h(context.Background(), events.SNSEvent{Records: []events.SNSEventRecord{sesRecord("Bounce", "acme#C1", "un@example.fr", p.now)}}); err != nil {
-		t.Fatal(err)
-	}
-	store := app.Store(p.env, p.clients, app.Options{})
-	svc := &mailevents.Service{Store: store, Now: func() time.Time { return p.now }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	ctx := context.Background()
-
-	if err := svc.ClearMailStatus(ctx, "acme", "C404", "conseil.martin"); !errors.Is(err, fault.ErrNotFound) {
-		t.Errorf("unknown customer: got %v, want not_found", err)
-	}
-	if err := svc.ClearMailStatus(ctx, "acme", "C1", ""); fault.CodeOf(err) != fault.CodeInvalid {
-		t.Errorf("no actor: got %v, want invalid", err)
-	}
-	if err := svc.ClearMailStatus(ctx, "acme", "C1", "conseil.martin"); err != nil {
-		t.Fatal(err)
-	}
-	if cust := p.item(p.env.MainTable, pk("CUST#acme#C1", "CUST")); cust["mailStatus"] != nil || cust["mailStatusAt"] != nil {
-		t.Errorf("after the clear: got customer %v", cust)
-	}
-	entries, _, err := store.AuditPage(ctx, "acme#C1", "", 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cleared []audit.Entry
-	for _, e := range entries {
-		if e.Action == audit.ActionMailStatusCleared {
-			cleared = append(cleared, e)
-		}
-	}
-	if len(cleared) != 1 || cleared[0].Actor != "conseil.martin" || cleared[0].Target != "un@example.fr" || cleared[0].Detail != mailevents.BouncedAddressUnknown {
-		t.Fatalf("audit: got %+v, want one mail_status_cleared by conseil.martin", cleared)
-	}
-	// Nothing left to clear: nothing written.
-	if err := svc.ClearMailStatus(ctx, "acme", "C1", "conseil.martin"); err != nil {
-		t.Fatal(err)
-	}
-	if entries, _, _ := store.AuditPage(ctx, "acme#C1", "", 10); len(entries) != 1 {
-		t.Errorf("clearing an empty status wrote the audit log: %d entries", len(entries))
-	}
-}
-
 // TestMailStatusHoldsDigest: documents queued for a digest before the address bounced are
 // not mailed at the digest hour; they stay in the portal and the queue is emptied.
 func TestMailStatusHoldsDigest(t *testing.T) {
@@ -249,4 +198,74 @@ func TestMailStatusHoldsDigest(t *testing.T) {
 	if p.item(p.env.DocumentsTable, pk("acme#D1", "2026-11-20#D-1")) == nil {
 		t.Error("the document left the portal")
 	}
+}
+
+// TestStaffClearsMailStatus: once the customer says its mailbox works again, a member of
+// the space lifts the status it sees (PRODUCT.md §11); a status changed since is not
+// cleared unseen, another space's member cannot reach it, both audit logs record it, and
+// the next document is notified again.
+func TestStaffClearsMailStatus(t *testing.T) {
+	p := newPortal(t, nil)
+	p.seed("customer_number,company_name,email,notification,language\nC1,Un,un@example.fr,link,fr\n", "C1")
+	const un = "un@example.fr"
+	onSNS := build[lambdaevents.SNSHandler](t, app.MailEventsFunction, p.env, p.clients, app.Options{Now: func() time.Time { return p.now }})
+	if err := onSNS(context.Background(), events.SNSEvent{Records: []events.SNSEventRecord{sesRecord("Bounce", "acme#C1", un, p.now.Add(-time.Minute))}}); err != nil {
+		t.Fatal(err)
+	}
+	p.addStaff("acme", "paul", staff.RoleAdvisor, staffPassword)
+	p.addStaff("globex", "gina", staff.RoleSupervisor, staffPassword)
+	adv := p.browser("203.0.113.50")
+	adv.staffLogin("acme", "paul", staffPassword, p.code(0)).want(t, http.StatusOK)
+	p.now = p.now.Add(30 * time.Second)
+	other := p.browser("203.0.113.51")
+	other.staffLogin("globex", "gina", staffPassword, p.code(0)).want(t, http.StatusOK)
+
+	if v := adv.get("/api/staff/customers/C1").want(t, http.StatusOK).json(t); v["mailStatus"] != mailevents.BouncedAddressUnknown || v["mailStatusAt"] == nil {
+		t.Fatalf("view after the bounce: got %v", v)
+	}
+	const clear = "/api/staff/customers/C1/mail-status?status="
+	other.do(http.MethodDelete, clear+url.QueryEscape(mailevents.BouncedAddressUnknown), nil).wantError(t, http.StatusNotFound, "not_found")
+	adv.do(http.MethodDelete, "/api/staff/customers/C1/mail-status", nil).wantError(t, http.StatusBadRequest, "bad_request")
+	adv.do(http.MethodDelete, clear+url.QueryEscape(mailevents.Complaint), nil).wantError(t, http.StatusConflict, "mail_status_changed")
+	if cust := p.item(p.env.MainTable, pk("CUST#acme#C1", "CUST")); cust["mailStatus"] != mailevents.BouncedAddressUnknown {
+		t.Fatalf("refused clears changed the customer: %v", cust)
+	}
+	adv.do(http.MethodDelete, clear+url.QueryEscape(mailevents.BouncedAddressUnknown), nil).want(t, http.StatusNoContent)
+	if cust := p.item(p.env.MainTable, pk("CUST#acme#C1", "CUST")); cust["mailStatus"] != nil || cust["mailStatusAt"] != nil || cust["mailStatusEmail"] != nil {
+		t.Fatalf("after the clear: got customer %v", cust)
+	}
+	if v := adv.get("/api/staff/customers/C1").want(t, http.StatusOK).json(t); v["mailStatus"] != nil || v["mailStatusAt"] != nil {
+		t.Errorf("view after the clear: got %v", v)
+	}
+	// Cleared already: what the member saw is gone.
+	adv.do(http.MethodDelete, clear+url.QueryEscape(mailevents.BouncedAddressUnknown), nil).wantError(t, http.StatusConflict, "mail_status_changed")
+
+	store := app.Store(p.env, p.clients, p.opts)
+	entries, _, err := store.AuditPage(context.Background(), "acme#C1", "", 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cleared int
+	for _, e := range entries {
+		if e.Action == staff.ActionMailStatusCleared {
+			cleared++
+			if e.Actor != staff.CustomerService || e.Target != "C1" || e.Detail != un {
+				t.Errorf("customer audit entry: got %+v", e)
+			}
+		}
+	}
+	if cleared != 1 {
+		t.Errorf("customer audit log: %d %s entries, want 1", cleared, staff.ActionMailStatusCleared)
+	}
+
+	p.put("inbox/acme/documents/F-9.pdf", pdfFor(t, "F-9", "Un"), meta("C1", "F-9"))
+	p.ingestAll()
+	p.mailAll()
+	if p.item(p.env.OutboxTable, pk("notify#acme#C1#F-9", "")) == nil {
+		t.Fatal("after the clear: F-9 queued no notification")
+	}
+	if n := len(p.mailsTo(un, "F-9")); n != 1 {
+		t.Errorf("after the clear: got %d notifications of F-9, want 1", n)
+	}
+	p.checkLogs()
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
-import { applyReferential, applySpace, control, drop, launch, linkIn, mailEvent, newPage, overflowX, portalURL, waitMail, type Mail } from './lib.ts';
+import { applyReferential, applySpace, control, drop, launch, linkIn, mailEvent, newPage, overflowX, portalURL, signIn, waitMail, type Mail } from './lib.ts';
 import { Authenticator } from './totp.ts';
 
 const space = 'console';
@@ -204,6 +204,39 @@ describe('supplier console', () => {
     await page.getByText('Votre session a expiré').waitFor();
     await staffSignIn(page, supervisor.identifier, supervisor.password, auth);
     await page.waitForURL(/\/console\/staff\/customers$/);
+  });
+
+  test('clears the mail block once the customer says the mailbox works; the customer\'s log shows it', async () => {
+    const { page } = desk;
+    await page.goto(portalURL(`/${space}/staff/customer?number=${customer.number}`));
+    await page.locator('.badge.mail-bounced').waitFor();
+    const clear = page.getByRole('button', { name: 'Lever le blocage des mails' });
+    await clear.click();
+    await page.locator('dialog[open]', { hasText: customer.email }).waitFor();
+    assert.deepEqual(await axe(page), []);
+    await page.locator('dialog[open] [data-action=confirm]').click();
+    await page.locator('.message.success', { hasText: `Blocage levé : les prochains documents seront de nouveau notifiés à ${customer.email}` }).waitFor();
+    await page.locator('.badge.mail-ok').waitFor();
+    assert.equal(await page.locator('.badge.mail-bounced').count(), 0);
+    assert.equal(await clear.count(), 0);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'ref-title');
+    assert.deepEqual(await axe(page), []);
+
+    const cust = await newPage(browser);
+    try {
+      await signIn(cust.page, space, customer.email, 'Menuiserie-Bois-77');
+      await cust.page.goto(portalURL(`/${space}/admin`));
+      const row = cust.page.locator('table.audit tbody tr', { hasText: 'Envoi des mails rétabli vers l\'adresse enregistrée' }).first();
+      await row.waitFor();
+      assert.equal(await row.locator('td').nth(1).textContent(), `Service client ${spaceName}`);
+      // The admin's documents page no longer says that mail bounces.
+      await cust.page.goto(portalURL(`/${space}/documents`));
+      await cust.page.locator('main h1').waitFor();
+      assert.equal(await cust.page.locator('section.mail-status').count(), 0);
+      assert.deepEqual(cust.problems, []);
+    } finally {
+      await cust.context.close();
+    }
   });
 
   test('signing out ends the staff session', async () => {

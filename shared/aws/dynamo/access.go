@@ -138,14 +138,15 @@ var Access = map[string][]Grant{
 	"PurgeFunction": nil,
 	// The supplier console (PRODUCT.md §11): its members, their sessions and set-password
 	// links; the customers of the member's space, read through their search indexes; a
-	// new activation for a customer's registered admin.
+	// new activation for a customer's registered admin; a mail status cleared.
 	"StaffFunction": {
 		{Sid: "ReadMain", Table: MainTable, Actions: []string{"GetItem"},
 			Keys: []string{"SPACE#*", "STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "CUST#*", "ACCT#*"}},
 		{Sid: "PutMain", Table: MainTable, Actions: []string{"PutItem"},
 			Keys: []string{"STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "AUDIT#*", "TOKEN#*"}},
+		// CUST#: a member clears a customer's mail status.
 		{Sid: "UpdateMain", Table: MainTable, Actions: []string{"UpdateItem"},
-			Keys: []string{"STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "ACCT#*", "RATE#*"}},
+			Keys: []string{"STAFF#*", "STAFFSESS#*", "STAFFTOKEN#*", "ACCT#*", "RATE#*", "CUST#*"}},
 		{Sid: "DeleteMain", Table: MainTable, Actions: []string{"DeleteItem"},
 			Keys: []string{"STAFFSESS#*", "STAFFTOKEN#*"}},
 		{Sid: "ReadAudit", Table: MainTable, Actions: []string{"Query"}, Keys: []string{"AUDIT#*"}},

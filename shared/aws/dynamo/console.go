@@ -17,20 +17,23 @@ import (
 
 var _ console.Store = (*Store)(nil)
 
-// consoleCustomerItem is the customer item as the console reads it. The mail status is
-// read here and nowhere else in the console: mailevents owns those attributes.
-type consoleCustomerItem struct {
-	customerItem
-	MailStatusAt *time.Time `dynamodbav:"mailStatusAt,omitempty"`
-}
-
-func (it consoleCustomerItem) customer() console.Customer {
-	return console.Customer{
-		Number: it.CustomerNumber, CompanyName: it.CompanyName, SIREN: it.SIREN, Email: it.Email,
-		Notification: it.Notification, Delivery: it.Delivery, Language: it.Language,
-		MailStatus: it.MailStatus, MailStatusAt: it.MailStatusAt, AdminIdentifier: it.AdminIdentifier,
-		UpdatedAt: it.UpdatedAt,
+// consoleCustomer is a customer item as the console shows it.
+func consoleCustomer(it customerItem) (console.Customer, error) {
+	c, err := it.customer()
+	if err != nil {
+		return console.Customer{}, err
 	}
+	out := console.Customer{
+		Number: c.Number, CompanyName: c.CompanyName, SIREN: c.SIREN, Email: c.Email,
+		Notification: c.Notification, Delivery: c.Delivery, Language: c.Language,
+		AdminIdentifier: c.AdminID, UpdatedAt: c.UpdatedAt,
+	}
+	// A status recorded against an address the customer no longer has holds nothing.
+	if c.MailHeld() {
+		at := c.MailStatusAt
+		out.MailStatus, out.MailStatusAt = c.MailStatus, &at
+	}
+	return out, nil
 }
 
 // ConsoleCustomer reads a customer (consistent), or a fault.ErrNotFound.
@@ -44,11 +47,11 @@ func (s *Store) ConsoleCustomer(ctx context.Context, space, number string) (cons
 	if out.Item == nil {
 		return console.Customer{}, fault.NotFound("customer")
 	}
-	var it consoleCustomerItem
+	var it customerItem
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return console.Customer{}, err
 	}
-	return it.customer(), nil
+	return consoleCustomer(it)
 }
 
 // customerIndexes are the main table's indexes of customers, by search.
@@ -96,11 +99,15 @@ func (s *Store) SearchCustomers(ctx context.Context, space string, by console.In
 	}
 	items := make([]console.Customer, 0, len(out.Items))
 	for _, raw := range out.Items {
-		var it consoleCustomerItem
+		var it customerItem
 		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
 			return nil, false, err
 		}
-		items = append(items, it.customer())
+		c, err := consoleCustomer(it)
+		if err != nil {
+			return nil, false, err
+		}
+		items = append(items, c)
 	}
 	return items, out.LastEvaluatedKey != nil, nil
 }

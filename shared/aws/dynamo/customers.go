@@ -80,6 +80,10 @@ func (s *Store) Customer(ctx context.Context, space, number string) (customers.C
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return customers.Customer{}, err
 	}
+	return it.customer()
+}
+
+func (it customerItem) customer() (customers.Customer, error) {
 	c := customers.Customer{
 		Space: it.Space, Number: it.CustomerNumber, CompanyName: it.CompanyName, SIREN: it.SIREN,
 		Email: it.Email, Notification: it.Notification, Delivery: it.Delivery, Language: it.Language,
@@ -87,8 +91,9 @@ func (s *Store) Customer(ctx context.Context, space, number string) (customers.C
 		AdminEmail: it.AdminEmail, AdminID: it.AdminIdentifier, UpdatedAt: it.UpdatedAt,
 	}
 	if it.MailStatusAt != "" {
+		var err error
 		if c.MailStatusAt, err = time.Parse(time.RFC3339, it.MailStatusAt); err != nil {
-			return customers.Customer{}, fmt.Errorf("customer %s: mailStatusAt: %w", number, err)
+			return customers.Customer{}, fmt.Errorf("customer %s: mailStatusAt: %w", it.CustomerNumber, err)
 		}
 	}
 	return c, nil
@@ -125,17 +130,17 @@ func (s *Store) SetMailStatus(ctx context.Context, space, number, email, status 
 	return err
 }
 
-// ClearMailStatus removes the mail status recorded at seenAt, with entry in the same
-// transaction when it is not nil. It returns a conflict fault when the status changed
+// ClearMailStatus removes the mail status recorded at seenAt, writing entries in the
+// same transaction. It returns a conflict fault when the status changed
 // since it was read (a newer event, or another clear).
-func (s *Store) ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entry *audit.Entry) error {
+func (s *Store) ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entries ...audit.Entry) error {
 	cond, values := statusAt(seenAt)
 	update := &types.Update{
 		TableName: &s.tables.Main, Key: key(customerPK(space, number), "CUST"),
 		UpdateExpression:    aws.String("REMOVE mailStatus, mailStatusAt, mailStatusEmail"),
 		ConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
 	}
-	if entry == nil {
+	if len(entries) == 0 {
 		_, err := s.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 			TableName: update.TableName, Key: update.Key, UpdateExpression: update.UpdateExpression,
 			ConditionExpression: update.ConditionExpression, ExpressionAttributeValues: values,
@@ -145,13 +150,15 @@ func (s *Store) ClearMailStatus(ctx context.Context, space, number string, seenA
 		}
 		return err
 	}
-	item, err := attributevalue.MarshalMap(toAuditItem(*entry))
-	if err != nil {
-		return err
+	items := []types.TransactWriteItem{{Update: update}}
+	for _, e := range entries {
+		item, err := attributevalue.MarshalMap(toAuditItem(e))
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: &s.tables.Main, Item: item}})
 	}
-	_, err = s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []types.TransactWriteItem{
-		{Update: update}, {Put: &types.Put{TableName: &s.tables.Main, Item: item}},
-	}})
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
 	if failed, ok := canceledAt(err); ok && failed[0] {
 		return fault.New(fault.CodeConflict, "mail status changed")
 	}

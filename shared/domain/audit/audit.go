@@ -12,17 +12,16 @@ import (
 
 // Actions recorded.
 const (
-	ActionLogin             = "login"
-	ActionLoginFailed       = "login_failed"
-	ActionPasswordSet       = "password_set"     // from an activation or recovery link
-	ActionPasswordChanged   = "password_changed" // by the account itself, from its profile
-	ActionPasswordReset     = "password_reset"   // by an admin
-	ActionUserCreated       = "user_created"
-	ActionUserUpdated       = "user_updated"
-	ActionDownload          = "download"
-	ActionLinkUse           = "link_use"
-	ActionExport            = "export"
-	ActionMailStatusCleared = "mail_status_cleared" // by the supplier's staff (PRODUCT.md §11)
+	ActionLogin           = "login"
+	ActionLoginFailed     = "login_failed"
+	ActionPasswordSet     = "password_set"     // from an activation or recovery link
+	ActionPasswordChanged = "password_changed" // by the account itself, from its profile
+	ActionPasswordReset   = "password_reset"   // by an admin
+	ActionUserCreated     = "user_created"
+	ActionUserUpdated     = "user_updated"
+	ActionDownload        = "download"
+	ActionLinkUse         = "link_use"
+	ActionExport          = "export"
 )
 
 // sortKeyLayout has a fixed width, so sort keys order as instants do.

@@ -43,17 +43,18 @@ const CustomerService = "customer-service"
 
 // Staff audit actions; the customer's audit log gets the same names for actions on it.
 const (
-	ActionLogin            = "staff_login"
-	ActionLoginFailed      = "staff_login_failed"
-	ActionLogout           = "staff_logout"
-	ActionPasswordSet      = "staff_password_set"
-	ActionMemberCreated    = "staff_created"
-	ActionSearch           = "staff_search"
-	ActionViewCustomer     = "staff_view_customer"
-	ActionViewDocuments    = "staff_view_documents"
-	ActionActivationResent = "staff_activation_resent"
-	ActionViewRejections   = "staff_view_rejections"
-	ActionViewAudit        = "staff_view_audit"
+	ActionLogin             = "staff_login"
+	ActionLoginFailed       = "staff_login_failed"
+	ActionLogout            = "staff_logout"
+	ActionPasswordSet       = "staff_password_set"
+	ActionMemberCreated     = "staff_created"
+	ActionSearch            = "staff_search"
+	ActionViewCustomer      = "staff_view_customer"
+	ActionViewDocuments     = "staff_view_documents"
+	ActionActivationResent  = "staff_activation_resent"
+	ActionMailStatusCleared = "staff_mail_status_cleared"
+	ActionViewRejections    = "staff_view_rejections"
+	ActionViewAudit         = "staff_view_audit"
 )
 
 // Errors of the package besides plain faults.

@@ -87,6 +87,9 @@ type Store interface {
 	CompanyMails(ctx context.Context, company string, limit int) ([]outbox.Record, error)
 	// ResendActivation writes a Resend, or returns ErrAccountChanged.
 	ResendActivation(ctx context.Context, r Resend) error
+	// ClearMailStatus removes the mail status recorded at seenAt with entries, or returns
+	// a conflict fault when another status was recorded since.
+	ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entries ...audit.Entry) error
 }
 
 // Lister lists a company's documents (listing.Service).
@@ -111,7 +114,7 @@ type Service struct {
 
 // ActivationValidity is how long a link sent from the console sets the password, as
 // the first activation's (PRODUCT.md §5).
-const ActivationValidity = 7 * 24 * time.Hour
+const ActivationValidity = tokens.ActivationValidity
 
 // MailsShown is how many of a customer's mails the view lists.
 const MailsShown = 50
@@ -448,6 +451,39 @@ func (s *Service) ResendActivation(ctx context.Context, m staff.Member, number s
 		}
 		return err
 	}
+	return nil
+}
+
+// ErrMailStatusChanged is a mail status that changed between the view and the clear: a
+// new bounce came in, or someone else cleared it.
+var ErrMailStatusChanged = &fault.Error{Code: fault.CodeConflict, Reason: "mail_status_changed", Detail: "the mail status changed meanwhile"}
+
+// ClearMailStatus lifts a customer's mail status on a staff member's word (PRODUCT.md
+// §5, §11), once the customer said the mailbox works again: notification mail goes to
+// the registered address again. seen is the status the member saw, so that a status
+// recorded or cleared since is not cleared unseen (ErrMailStatusChanged).
+func (s *Service) ClearMailStatus(ctx context.Context, m staff.Member, number, seen string) error {
+	if seen == "" {
+		return fault.Invalid("status", "the mail status shown is required")
+	}
+	c, err := s.customer(ctx, m, number)
+	if err != nil {
+		return err
+	}
+	if c.MailStatus != seen {
+		return ErrMailStatusChanged
+	}
+	es, err := s.entries(ctx, m, staff.ActionMailStatusCleared, c.Number, c.Email)
+	if err != nil {
+		return err
+	}
+	if err := s.Store.ClearMailStatus(ctx, m.Space, c.Number, *c.MailStatusAt, es...); err != nil {
+		if fault.CodeOf(err) == fault.CodeConflict {
+			return ErrMailStatusChanged
+		}
+		return err
+	}
+	s.Log.InfoContext(ctx, "customer mail status cleared by staff", "space", m.Space, "customer", c.Number, "was", c.MailStatus)
 	return nil
 }
 

@@ -19,7 +19,6 @@ import (
 	"github.com/efacture/efacture/shared/domain/documents"
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/metrics"
-	"github.com/efacture/efacture/shared/domain/spaces"
 )
 
 // Headers the mailer adds and SES returns in events: the company of a customer mail
@@ -145,7 +144,6 @@ func Parse(body string) (out Outcome, ok bool, err error) {
 
 // Store is what mail statuses need of DynamoDB.
 type Store interface {
-	Space(ctx context.Context, id string) (spaces.Space, error)
 	// Customer returns a customer, or a fault.ErrNotFound.
 	Customer(ctx context.Context, space, number string) (customers.Customer, error)
 	// AccountsByEmail lists the accounts of an address in a space.
@@ -153,9 +151,9 @@ type Store interface {
 	// SetMailStatus records status against email at at, or returns a conflict fault when
 	// email is no longer the customer's registered e-mail.
 	SetMailStatus(ctx context.Context, space, number, email, status string, at time.Time) error
-	// ClearMailStatus removes the status recorded at seenAt, with entry when not nil, or
-	// returns a conflict fault when another status was recorded since.
-	ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entry *audit.Entry) error
+	// ClearMailStatus removes the status recorded at seenAt, or returns a conflict fault
+	// when another status was recorded since.
+	ClearMailStatus(ctx context.Context, space, number string, seenAt time.Time, entries ...audit.Entry) error
 }
 
 // Service keeps customers' mail statuses.
@@ -213,7 +211,7 @@ func (s *Service) apply(ctx context.Context, out Outcome, c customers.Customer, 
 			s.Log.WarnContext(ctx, "customer mail status changed", "company", company, "status", out.Status)
 		}
 	case c.MailHeld() && at.After(c.MailStatusAt):
-		err = s.Store.ClearMailStatus(ctx, c.Space, c.Number, c.MailStatusAt, nil)
+		err = s.Store.ClearMailStatus(ctx, c.Space, c.Number, c.MailStatusAt)
 		if err == nil {
 			s.Log.InfoContext(ctx, "customer mail status cleared by a delivery", "company", company, "was", c.MailStatus)
 		}
@@ -265,36 +263,4 @@ func (s *Service) customersOf(ctx context.Context, out Outcome, addr string) ([]
 		}
 	}
 	return found, nil
-}
-
-// ClearMailStatus lifts a customer's mail status on a staff member's word (PRODUCT.md
-// §11), writing an audit entry in the customer's log with actor, the staff identifier.
-// A customer without a status is left as it is, and an unknown one is a not_found fault.
-func (s *Service) ClearMailStatus(ctx context.Context, space, customerNumber, actor string) error {
-	if strings.TrimSpace(actor) == "" {
-		return fault.Invalid("actor", "a staff identifier is required")
-	}
-	c, err := s.Store.Customer(ctx, space, customerNumber)
-	if err != nil {
-		return err
-	}
-	if c.MailStatus == "" {
-		return nil
-	}
-	sp, err := s.Store.Space(ctx, space)
-	if err != nil {
-		return err
-	}
-	now := s.Now()
-	until := spaces.AddMonthsClamped(now.In(sp.Location()), sp.RetentionMonths)
-	addr := c.MailStatusEmail
-	if addr == "" {
-		addr = c.Email
-	}
-	entry := audit.New(documents.Company(space, customerNumber), now, actor, audit.ActionMailStatusCleared, addr, c.MailStatus, until)
-	if err := s.Store.ClearMailStatus(ctx, space, customerNumber, c.MailStatusAt, &entry); err != nil {
-		return err
-	}
-	s.Log.InfoContext(ctx, "customer mail status cleared by staff", "company", entry.Company, "was", c.MailStatus)
-	return nil
 }

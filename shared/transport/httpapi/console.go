@@ -21,6 +21,7 @@ type ConsoleService interface {
 	View(ctx context.Context, m staff.Member, number string) (console.View, error)
 	Documents(ctx context.Context, m staff.Member, number string, p listing.Params) (listing.Result, error)
 	ResendActivation(ctx context.Context, m staff.Member, number string) error
+	ClearMailStatus(ctx context.Context, m staff.Member, number, seen string) error
 	RejectionsPage(ctx context.Context, m staff.Member, cursor string, limit int) ([]console.Rejection, string, error)
 	AuditPage(ctx context.Context, m staff.Member, cursor string, limit int) ([]audit.Entry, string, error)
 }
@@ -203,6 +204,22 @@ func resendActivation(d StaffDeps) http.Handler {
 			return err
 		}
 		w.WriteHeader(http.StatusAccepted)
+		return nil
+	})
+}
+
+// clearMailStatus lifts the status the member saw (?status=…), so that a bounce or
+// complaint recorded since is not cleared unseen.
+func clearMailStatus(d StaffDeps) http.Handler {
+	return handle(d.Log, func(w http.ResponseWriter, r *http.Request) error {
+		m, err := staffMember(r)
+		if err != nil {
+			return err
+		}
+		if err := d.Console.ClearMailStatus(r.Context(), m, r.PathValue("number"), r.URL.Query().Get("status")); err != nil {
+			return err
+		}
+		w.WriteHeader(http.StatusNoContent)
 		return nil
 	})
 }

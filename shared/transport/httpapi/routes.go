@@ -118,6 +118,7 @@ var staffRoutes = []Route[StaffDeps]{
 	{"GET /api/staff/customers/{number}", Staff, AnySite, viewCustomer},
 	{"GET /api/staff/customers/{number}/documents", Staff, AnySite, customerDocuments},
 	{"POST /api/staff/customers/{number}/activation", Staff, AnySite, resendActivation},
+	{"DELETE /api/staff/customers/{number}/mail-status", Staff, AnySite, clearMailStatus},
 	{"GET /api/staff/rejections", Supervisor, AnySite, staffRejections},
 	{"GET /api/staff/audit", Supervisor, AnySite, staffAudit},
 }

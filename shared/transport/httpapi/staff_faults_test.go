@@ -74,6 +74,9 @@ func (f failingConsole) Documents(context.Context, staff.Member, string, listing
 	return listing.Result{}, f.err
 }
 func (f failingConsole) ResendActivation(context.Context, staff.Member, string) error { return f.err }
+func (f failingConsole) ClearMailStatus(context.Context, staff.Member, string, string) error {
+	return f.err
+}
 func (f failingConsole) RejectionsPage(context.Context, staff.Member, string, int) ([]console.Rejection, string, error) {
 	return nil, "", f.err
 }

@@ -280,6 +280,7 @@ export const fr = {
   'audit.action.staff_view_customer': 'Consultation du compte par le service client',
   'audit.action.staff_view_documents': 'Consultation des documents par le service client',
   'audit.action.staff_activation_resent': 'Nouveau mail d\'activation envoyé',
+  'audit.action.staff_mail_status_cleared': 'Envoi des mails rétabli vers l\'adresse enregistrée',
   'audit.actor.customerService': 'Service client {space}',
 
   'help.title': 'Aide',
@@ -568,6 +569,7 @@ export const en: Record<Key, string> = {
   'audit.action.staff_view_customer': 'Account viewed by customer service',
   'audit.action.staff_view_documents': 'Documents viewed by customer service',
   'audit.action.staff_activation_resent': 'New activation mail sent',
+  'audit.action.staff_mail_status_cleared': 'Mail to the registered address resumed',
   'audit.actor.customerService': '{space} customer service',
 
   'help.title': 'Help',

@@ -330,5 +330,5 @@ function row(e: AuditEntry, spaceName: string): HTMLElement {
 
 const actionKeys: Record<string, true> = Object.fromEntries(
   ['login', 'login_failed', 'password_set', 'password_changed', 'password_reset', 'user_created', 'user_updated', 'download', 'link_use', 'export',
-    'staff_view_customer', 'staff_view_documents', 'staff_activation_resent'].map((a) => [`audit.action.${a}`, true]),
+    'staff_view_customer', 'staff_view_documents', 'staff_activation_resent', 'staff_mail_status_cleared'].map((a) => [`audit.action.${a}`, true]),
 );

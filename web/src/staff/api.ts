@@ -92,6 +92,8 @@ export const staffApi = {
   documents: (number: string, query: URLSearchParams) =>
     request<List<Doc>>('GET', `/api/staff/customers/${enc(number)}/documents?${query}`),
   resendActivation: (number: string) => request<unknown>('POST', `/api/staff/customers/${enc(number)}/activation`, {}),
+  clearMailStatus: (number: string, seen: string) =>
+    request<void>('DELETE', `/api/staff/customers/${enc(number)}/mail-status?status=${enc(seen)}`),
   rejections: (cursor?: string | null) => request<List<Rejection>>('GET', withCursor('/api/staff/rejections', cursor)),
   audit: (cursor?: string | null) => request<List<StaffAuditEntry>>('GET', withCursor('/api/staff/audit', cursor)),
 };

@@ -67,6 +67,12 @@ export const fr = {
   'staff.mail.withReason': '{status} : {reason}',
   'staff.mail.stopped': 'Les mails de notification à cette adresse sont suspendus jusqu\'à ce que le référentiel change l\'adresse ou qu\'un membre du personnel lève le blocage.',
   'staff.mail.noEmail': 'Aucune adresse',
+  'staff.mail.clear': 'Lever le blocage des mails',
+  'staff.mail.clearTitle': 'Lever le blocage des mails ?',
+  'staff.mail.clearText': 'Les mails de notification repartiront vers {email}. Ne levez le blocage qu\'une fois que le client a confirmé que sa boîte reçoit de nouveau. Cette action est enregistrée dans le journal du client.',
+  'staff.mail.clearConfirm': 'Lever le blocage',
+  'staff.mail.cleared': 'Blocage levé : les prochains documents seront de nouveau notifiés à {email}.',
+  'staff.mail.changed': 'L\'état des mails a changé entre-temps (un nouveau rejet, ou un autre membre l\'a déjà levé) : vérifiez-le ci-dessus.',
 
   'staff.customer.title': 'Client {number}',
   'staff.customer.heading': '{company} — client n° {number}',
@@ -171,6 +177,7 @@ export const fr = {
   'staff.action.staff_view_customer': 'Consultation d\'un client',
   'staff.action.staff_view_documents': 'Consultation des documents d\'un client',
   'staff.action.staff_activation_resent': 'Mail d\'activation renvoyé',
+  'staff.action.staff_mail_status_cleared': 'Blocage des mails levé',
   'staff.action.staff_view_rejections': 'Consultation des rejets',
   'staff.action.staff_view_audit': 'Consultation du journal du personnel',
 
@@ -245,6 +252,12 @@ export const en: Record<StaffKey, string> = {
   'staff.mail.withReason': '{status}: {reason}',
   'staff.mail.stopped': 'Notification mail to this address is stopped until the referential changes the address or a staff member clears it.',
   'staff.mail.noEmail': 'No address',
+  'staff.mail.clear': 'Clear the mail block',
+  'staff.mail.clearTitle': 'Clear the mail block?',
+  'staff.mail.clearText': 'Notification mail will go to {email} again. Clear the block only once the customer has confirmed that the mailbox receives again. This action is recorded in the customer\'s log.',
+  'staff.mail.clearConfirm': 'Clear the block',
+  'staff.mail.cleared': 'Block cleared: the next documents will be notified to {email} again.',
+  'staff.mail.changed': 'The mail state changed meanwhile (a new bounce, or another member already cleared it): check it above.',
 
   'staff.customer.title': 'Customer {number}',
   'staff.customer.heading': '{company} — customer no. {number}',
@@ -349,6 +362,7 @@ export const en: Record<StaffKey, string> = {
   'staff.action.staff_view_customer': 'Customer viewed',
   'staff.action.staff_view_documents': 'Customer\'s documents viewed',
   'staff.action.staff_activation_resent': 'Activation mail sent again',
+  'staff.action.staff_mail_status_cleared': 'Mail block cleared',
   'staff.action.staff_view_rejections': 'Rejections viewed',
   'staff.action.staff_view_audit': 'Staff log viewed',
 

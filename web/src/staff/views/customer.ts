@@ -1,7 +1,8 @@
 // One customer as the advisor needs it (PRODUCT.md §11): the referential
 // fields, mail status (bounced or complaint, since when), each account's
 // activation state, the recent mails with their errors, the documents as
-// the customer lists them (no download), and resending the activation mail.
+// the customer lists them (no download), resending the activation mail and
+// lifting a mail status once the customer's mailbox works again.
 import { ApiError, type Doc } from '../../lib/api.ts';
 import { h, replace, uid } from '../../lib/dom.ts';
 import { apiQuery, defaultFilters, Pager, type Filters } from '../../lib/documents-query.ts';
@@ -42,24 +43,27 @@ export const customerView: ViewSpec = {
     const accounts = h('div', { class: 'table-area' });
     const mails = h('div', { class: 'table-area' });
     const facts = h('div');
+    const mailResult = h('div', { class: 'message-area', role: 'status' });
+    const mailAlert = h('div', { class: 'message-area' });
+    const refresh = async () => redraw(await staffApi.customer(number));
     const redraw = (d: CustomerDetail) => {
       c = d;
-      replace(facts, referential(d));
+      replace(facts, referential(d, (opener) => clearMailStatus(d, opener, mailResult, mailAlert, refresh)));
       replace(accounts, accountsTable(d.accounts));
       replace(mails, mailsTable(d.mails));
     };
     redraw(c);
     replace(body,
       ...heading(st('staff.customer.heading', { company: c.companyName, number: c.customerNumber })),
-      h('section', { class: 'card', 'aria-labelledby': 'ref-title' }, h('h2', { id: 'ref-title' }, st('staff.customer.referential')), facts),
+      h('section', { class: 'card', 'aria-labelledby': 'ref-title' }, h('h2', { id: 'ref-title' }, st('staff.customer.referential')), facts, mailAlert, mailResult),
       h('section', { class: 'card', 'aria-labelledby': 'accounts-title' }, h('h2', { id: 'accounts-title' }, st('staff.accounts.title')), accounts),
-      activationCard(c, async () => redraw(await staffApi.customer(number))),
+      activationCard(c, refresh),
       h('section', { class: 'card', 'aria-labelledby': 'mails-title' }, h('h2', { id: 'mails-title' }, st('staff.mails.title')), mails),
       documentsCard(c));
   },
 };
 
-function referential(c: CustomerDetail): HTMLElement {
+function referential(c: CustomerDetail, onClear: (opener: HTMLElement) => Promise<void>): HTMLElement {
   const none = () => h('span', { class: 'muted' }, st('staff.customer.none'));
   const b = mailBadge(c.mailStatus);
   return h('div', null,
@@ -73,7 +77,58 @@ function referential(c: CustomerDetail): HTMLElement {
       h('dt', null, st('staff.customer.delivery')), h('dd', null, label('staff.delivery', c.delivery || 'electronic')),
       h('dt', null, st('staff.customer.language')), h('dd', null, t(c.language === 'en' ? 'lang.en' : 'lang.fr'))),
     c.email && b.kind !== 'ok' ? h('p', { class: 'message warning' }, st('staff.mail.stopped')) : null,
+    c.email && b.kind !== 'ok' ? h('div', { class: 'actions' }, clearButton(onClear)) : null,
     c.updatedAt ? h('p', { class: 'hint' }, st('staff.customer.updatedAt', { date: formatDateTime(c.updatedAt) })) : null);
+}
+
+function clearButton(onClear: (opener: HTMLElement) => Promise<void>): HTMLElement {
+  let busy = false;
+  const b: HTMLElement = button(st('staff.mail.clear'), {
+    'data-action': 'clear-mail-status',
+    onclick: async () => {
+      if (busy) return;
+      busy = true;
+      b.setAttribute('aria-disabled', 'true');
+      try {
+        await onClear(b);
+      } finally {
+        busy = false;
+        b.removeAttribute('aria-disabled');
+      }
+    },
+  });
+  return b;
+}
+
+/**
+ * clearMailStatus lifts the status shown, after a confirmation (PRODUCT.md §11): the
+ * customer said its mailbox works again. A status that changed meanwhile is not
+ * cleared: the view is read again and says so.
+ */
+async function clearMailStatus(c: CustomerDetail, opener: HTMLElement, result: HTMLElement, alert: HTMLElement,
+  refresh: () => Promise<void>): Promise<void> {
+  replace(result);
+  replace(alert);
+  const email = c.email ?? '';
+  if (!c.mailStatus || !(await confirmDialog(st('staff.mail.clearTitle'), st('staff.mail.clearText', { email }), st('staff.mail.clearConfirm'), opener))) return;
+  try {
+    await staffApi.clearMailStatus(c.customerNumber, c.mailStatus);
+    replace(result, h('p', { class: 'message success' }, st('staff.mail.cleared', { email })));
+  } catch (e) {
+    if (!(e instanceof ApiError)) throw e;
+    replace(alert, e.code === 'mail_status_changed' ? h('p', { class: 'message error', role: 'alert' }, st('staff.mail.changed')) : errorMessage(e));
+  }
+  await refresh().catch((e: unknown) => {
+    if (!(e instanceof ApiError)) throw e;
+  });
+  // The button is gone once the status is; focus goes back to the section's heading.
+  const heading = document.getElementById('ref-title');
+  if (heading && !document.querySelector('[data-action=clear-mail-status]')) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  } else {
+    (document.querySelector('[data-action=clear-mail-status]') as HTMLElement | null)?.focus();
+  }
 }
 
 function accountsTable(list: CustomerAccount[]): HTMLElement {
