@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/efacture/efacture/infra/mail/mailcmd"
+	"github.com/efacture/efacture/infra/staff/staffcmd"
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/domain/accounts"
@@ -117,6 +118,17 @@ func mailCommand(sub string) func(context.Context, []string, Env) int {
 			return dynamo.New(c.DynamoDB, dynamo.Tables{Outbox: table}, nil), nil
 		})
 	}
+}
+
+// staffAdd is infra/staff's add: a console member, its set-password link and TOTP URI.
+func staffAdd(ctx context.Context, args []string, env Env) int {
+	return staffcmd.Run(ctx, append([]string{"add"}, args...), env.Getenv, env.Stdout, env.Stderr, func(table string) (staffcmd.Adder, error) {
+		c, err := env.Clients(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return app.StaffService(dynamo.New(c.DynamoDB, dynamo.Tables{Main: table}, nil), app.Options{}), nil
+	})
 }
 
 // customerShow prints a customer's item, its accounts and the mails sent to them.

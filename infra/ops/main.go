@@ -46,6 +46,7 @@ type Command struct {
 // Commands are the subcommands; a new one is one line here.
 var Commands = []Command{
 	{"spaces apply", "apply a spaces file (docs/SPACES.md) to the main table", spacesApply},
+	{"staff add", "a console member: prints its one-time set-password link and TOTP enrolment URI", staffAdd},
 	{"mail dead", "list dead mails: id, recipient, kind, when, last error", mailCommand("dead")},
 	{"mail redrive", "make dead mails due again; the re-drive schedule sends them", mailCommand("redrive")},
 	{"customer show", "a customer's item, accounts and recent mails", customerShow},

@@ -100,6 +100,20 @@ func TestOps(t *testing.T) {
 		}
 	})
 
+	t.Run("staff add", func(t *testing.T) {
+		vars := []string{"staff", "add", "-space", "acme", "-identifier", "ops.advisor", "-role", "advisor", "-portal", r.PortalURL}
+		code, out, errs := ops(t, r, vars...)
+		if code != 0 || !strings.Contains(out, r.PortalURL+"/acme/staff/password#token=") || !strings.Contains(out, "otpauth://totp/") {
+			t.Fatalf("staff add: exit %d %q %q", code, out, errs)
+		}
+		if code, _, errs := ops(t, r, vars...); code != 1 || !strings.Contains(errs, `identifier "ops.advisor" is already taken in space "acme"`) {
+			t.Errorf("staff add again: exit %d %q, want 1 naming the identifier", code, errs)
+		}
+		if code, _, errs := ops(t, r, "staff", "add", "-space", "nowhere", "-identifier", "x.y", "-role", "advisor", "-portal", r.PortalURL); code != 1 || !strings.Contains(errs, `unknown space "nowhere"`) {
+			t.Errorf("staff add, unknown space: exit %d %q", code, errs)
+		}
+	})
+
 	t.Run("usage", func(t *testing.T) {
 		for _, c := range []struct {
 			args []string
@@ -110,6 +124,8 @@ func TestOps(t *testing.T) {
 			{[]string{"-h"}, 0, "rejections"},
 			{[]string{"customer", "show", "-h"}, 0, "-number"},
 			{[]string{"mail", "redrive", "-h"}, 0, "-all"},
+			{[]string{"staff", "add", "-h"}, 0, "-role advisor|supervisor"},
+			{[]string{"staff", "add", "-space", "acme"}, 2, "-space, -identifier, -role and a table are required"},
 			{[]string{"spaces", "apply"}, 2, "give exactly one spaces file"},
 			{[]string{"customer"}, 2, `unknown command "customer"`},
 			{[]string{"customer", "show", "-bogus"}, 2, "flag provided but not defined"},

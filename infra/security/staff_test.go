@@ -153,6 +153,10 @@ func TestStaffIsolation(t *testing.T) {
 					if got.status != http.StatusNotFound {
 						t.Errorf("%s staff, activation of %s: got %s, want 404", m.space, co, got)
 					}
+					got = staffSend(t, m.c, http.MethodDelete, "/api/staff/customers/"+co.number+"/mail-status?status=bounced", "", m.cookie, "")
+					if got.status != http.StatusNotFound {
+						t.Errorf("%s staff, mail status of %s: got %s, want 404", m.space, co, got)
+					}
 				}
 			}
 			all := m.get(t, "/api/staff/customers?limit=100").want(t, http.StatusOK, "search all")

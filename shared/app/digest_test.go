@@ -20,6 +20,7 @@ import (
 	"github.com/efacture/efacture/shared/app"
 	"github.com/efacture/efacture/shared/aws/dynamo"
 	"github.com/efacture/efacture/shared/transport/apigw"
+	"github.com/efacture/efacture/shared/transport/httpapi"
 	"github.com/efacture/efacture/shared/transport/lambdaevents"
 )
 
@@ -181,13 +182,14 @@ func TestDigestLinkFollowsAddress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	denv.OriginVerify = "" // not through CloudFront here
 	var docs http.Handler
 	build[apigw.LambdaHandler](t, app.DocumentsFunction, denv, p.clients, app.Options{Now: func() time.Time { return p.now }, HTTP: func(h http.Handler) { docs = h }})
 	follow := func(when string, want int) {
 		t.Helper()
 		w := httptest.NewRecorder()
-		docs.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/api/links/"+token, nil))
+		r := httptest.NewRequest(http.MethodGet, "/api/links/"+token, nil)
+		r.Header.Set(httpapi.OriginHeader, denv.OriginVerify) // as CloudFront adds it
+		docs.ServeHTTP(w, r)
 		if w.Code != want {
 			t.Errorf("%s: got %d, want %d", when, w.Code, want)
 		}

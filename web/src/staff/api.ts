@@ -93,7 +93,8 @@ export const staffApi = {
     request<List<Doc>>('GET', `/api/staff/customers/${enc(number)}/documents?${query}`),
   resendActivation: (number: string) => request<unknown>('POST', `/api/staff/customers/${enc(number)}/activation`, {}),
   clearMailStatus: (number: string, seen: string) =>
-    request<void>('DELETE', `/api/staff/customers/${enc(number)}/mail-status?status=${enc(seen)}`),
+    // An empty JSON body: every state change is sent as JSON (PRODUCT.md §6).
+    request<void>('DELETE', `/api/staff/customers/${enc(number)}/mail-status?status=${enc(seen)}`, {}),
   rejections: (cursor?: string | null) => request<List<Rejection>>('GET', withCursor('/api/staff/rejections', cursor)),
   audit: (cursor?: string | null) => request<List<StaffAuditEntry>>('GET', withCursor('/api/staff/audit', cursor)),
 };

@@ -1,11 +1,12 @@
-// Command staff creates the supplier console's staff members (PRODUCT.md §11): it prints
-// the member's one-time set-password link and the TOTP enrolment URI.
+// Package staffcmd creates the supplier console's staff members (PRODUCT.md §11): it
+// prints the member's one-time set-password link and the TOTP enrolment URI. Both
+// `go run ./infra/staff add …` and `go run ./infra/ops staff add …` run it.
 //
-//	MAIN_TABLE=… PORTAL_BASE_URL=https://… go run ./infra/staff add -space S -identifier I -role advisor|supervisor
+//	MAIN_TABLE=… PORTAL_BASE_URL=https://… go run ./infra/ops staff add -space S -identifier I -role advisor|supervisor
 //
 // AWS_ENDPOINT_URL points it at an emulator, as it does every SDK client. Add is the
-// action itself, apart from flag parsing, so another ops command can call it.
-package main
+// action itself, apart from flag parsing.
+package staffcmd
 
 import (
 	"context"
@@ -76,8 +77,9 @@ The table defaults to $MAIN_TABLE, the portal to $PORTAL_BASE_URL.
 Exit status: 0 done, 1 failed, 2 bad usage.
 `
 
-// run is the command on args; open returns the member service of a table name.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, open func(table string) (Adder, error)) int {
+// Run is the command on args ("add", then flags); open returns the member service of a
+// table name. It returns the exit status.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, open func(table string) (Adder, error)) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(stderr, usage)
 		if len(args) == 0 {

@@ -1,4 +1,4 @@
-package main
+package staffcmd
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestAdd(t *testing.T) {
 	}
 	clients := app.NewClients(le.Config, le.SESConfig)
 	ctx := context.Background()
-	if _, err := app.ApplySpaces(ctx, app.Store(env, clients, app.Options{}), "../../shared/app/testdata/spaces.json"); err != nil {
+	if _, err := app.ApplySpaces(ctx, app.Store(env, clients, app.Options{}), "../../../shared/app/testdata/spaces.json"); err != nil {
 		t.Fatal(err)
 	}
 	svc := app.StaffService(dynamo.New(clients.DynamoDB, dynamo.Tables{Main: env.MainTable}, nil), app.Options{})
@@ -39,7 +39,7 @@ func TestAdd(t *testing.T) {
 	}
 	cmd := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
-		code := run(ctx, args, getenv, &out, &errOut, open)
+		code := Run(ctx, args, getenv, &out, &errOut, open)
 		return code, out.String(), errOut.String()
 	}
 
