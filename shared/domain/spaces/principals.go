@@ -2,7 +2,6 @@ package spaces
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -14,17 +13,78 @@ const SpaceTag = "efacture-space"
 // MaxBillingPrincipals bounds a space's list; billing needs a handful at most.
 const MaxBillingPrincipals = 20
 
-var (
-	// An IAM role or user ARN, path included: arn:aws:iam::123456789012:role/billing/acme.
-	principalARN = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::[0-9]{12}:(role|user)(/[\x21-\x7e]*)?/[A-Za-z0-9+=,.@_-]{1,64}$`)
-	// IAM unique ids: AROA… for roles, AIDA… for users (docs/SPACES.md).
-	uniqueID    = regexp.MustCompile(`^(AROA|AIDA)[A-Z0-9]{4,124}$`)
-	sessionName = regexp.MustCompile(`^[A-Za-z0-9+=,.@_-]{2,64}$`)
-)
+// The shapes below are checked by hand rather than with regexps: a counted repetition
+// such as {4,124} compiles into that many states, and these ran at every cold start of
+// every function (docs/BENCHMARKS.md R9). principals_test.go holds the regexps they
+// equal.
+
+// validPrincipalARN: an IAM role or user ARN, path included, as
+// arn:aws:iam::123456789012:role/billing/acme.
+func validPrincipalARN(arn string) bool {
+	rest, ok := strings.CutPrefix(arn, "arn:aws")
+	if !ok {
+		return false
+	}
+	// Partition suffixes: aws-cn, aws-us-gov…
+	for strings.HasPrefix(rest, "-") {
+		n := 1
+		for n < len(rest) && rest[n] >= 'a' && rest[n] <= 'z' {
+			n++
+		}
+		if n == 1 {
+			return false
+		}
+		rest = rest[n:]
+	}
+	if rest, ok = strings.CutPrefix(rest, ":iam::"); !ok || len(rest) < 13 || !allBytes(rest[:12], isDigit) || rest[12] != ':' {
+		return false
+	}
+	rest = rest[13:]
+	if r, ok := strings.CutPrefix(rest, "role/"); ok {
+		rest = r
+	} else if r, ok := strings.CutPrefix(rest, "user/"); ok {
+		rest = r
+	} else {
+		return false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	name := rest[i+1:]
+	return allBytes(rest[:i+1], func(c byte) bool { return c >= 0x21 && c <= 0x7e }) &&
+		len(name) >= 1 && len(name) <= 64 && allBytes(name, isNameByte)
+}
+
+// validUniqueID: AROA… for roles, AIDA… for users (docs/SPACES.md).
+func validUniqueID(id string) bool {
+	if !strings.HasPrefix(id, "AROA") && !strings.HasPrefix(id, "AIDA") {
+		return false
+	}
+	rest := id[4:]
+	return len(rest) >= 4 && len(rest) <= 124 && allBytes(rest, func(c byte) bool { return isDigit(c) || c >= 'A' && c <= 'Z' })
+}
+
+func validSessionName(s string) bool {
+	return len(s) >= 2 && len(s) <= 64 && allBytes(s, isNameByte)
+}
+
+// isNameByte: a byte of an IAM name or session name, [A-Za-z0-9+=,.@_-].
+func isNameByte(c byte) bool {
+	return isDigit(c) || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("+=,.@_-", c) >= 0
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
 
 // PrincipalKind tells a role ARN from a user ARN.
 func PrincipalKind(arn string) (kind, name string, ok bool) {
-	if !principalARN.MatchString(arn) {
+	if !validPrincipalARN(arn) {
 		return "", "", false
 	}
 	rest := arn[strings.Index(arn, ":iam::")+len(":iam::")+13:]
@@ -33,7 +93,7 @@ func PrincipalKind(arn string) (kind, name string, ok bool) {
 }
 
 // ValidUniqueID reports whether id has the shape of an IAM role or user unique id.
-func ValidUniqueID(id string) bool { return uniqueID.MatchString(id) }
+func ValidUniqueID(id string) bool { return validUniqueID(id) }
 
 // EventUniqueID is the IAM unique id of whoever an S3 event says wrote the object: S3
 // puts "AWS:<RoleId>:<session>" for an assumed role and "AWS:<UserId>" for a user in
@@ -45,11 +105,11 @@ func EventUniqueID(principalID string) (string, bool) {
 		return "", false
 	}
 	id, session, assumed := strings.Cut(rest, ":")
-	if !uniqueID.MatchString(id) {
+	if !validUniqueID(id) {
 		return "", false
 	}
 	// A role acts only through a session, a user never has one.
-	if strings.HasPrefix(id, "AROA") != assumed || (assumed && !sessionName.MatchString(session)) {
+	if strings.HasPrefix(id, "AROA") != assumed || (assumed && !validSessionName(session)) {
 		return "", false
 	}
 	return id, true

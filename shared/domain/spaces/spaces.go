@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 	_ "time/tzdata" // Lambda images need not carry a zone database.
@@ -64,10 +63,19 @@ type File struct {
 	Spaces []Space `json:"spaces"`
 }
 
-var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,30}[a-z0-9]$`)
-	colorPattern = regexp.MustCompile(`^#[0-9a-fA-F]{6}$`)
-)
+// ValidID reports whether id is a space id: 3 to 32 of a-z, 0-9 and "-", neither first
+// nor last a "-".
+func ValidID(id string) bool {
+	if len(id) < 3 || len(id) > 32 || id[0] == '-' || id[len(id)-1] == '-' {
+		return false
+	}
+	return allBytes(id, func(c byte) bool { return isDigit(c) || c >= 'a' && c <= 'z' || c == '-' })
+}
+
+// validColor: #rrggbb.
+func validColor(c string) bool {
+	return len(c) == 7 && c[0] == '#' && allBytes(c[1:], func(b byte) bool { return isDigit(b) || b >= 'a' && b <= 'f' || b >= 'A' && b <= 'F' })
+}
 
 // Parse reads a spaces file, applying defaults and reporting every invalid setting.
 func Parse(r io.Reader) (File, error) {
@@ -105,7 +113,7 @@ func Parse(r io.Reader) (File, error) {
 func (s *Space) Normalize() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if !idPattern.MatchString(s.ID) {
+	if !ValidID(s.ID) {
 		bad("id %q: 3–32 characters of a-z, 0-9 and -", s.ID)
 	}
 	s.Name = strings.TrimSpace(s.Name)
@@ -122,7 +130,7 @@ func (s *Space) Normalize() error {
 	}
 	if s.Brand.Color == "" {
 		s.Brand.Color = "#1f4e79"
-	} else if !colorPattern.MatchString(s.Brand.Color) {
+	} else if !validColor(s.Brand.Color) {
 		bad("brand.color %q: want #rrggbb", s.Brand.Color)
 	}
 	if s.Brand.LogoURL != "" && !strings.HasPrefix(s.Brand.LogoURL, "/") {

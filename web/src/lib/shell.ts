@@ -175,6 +175,9 @@ function header(ctx: Ctx, page: Page, switcher: HTMLElement): HTMLElement {
       onclick: async () => {
         if (busy) return;
         busy = true;
+        // A request still in flight now meets the ended session: its 401 must not send
+        // the page to « session expired » instead of « signed out ».
+        onUnauthenticated(() => {});
         try {
           await api.logout();
         } catch {

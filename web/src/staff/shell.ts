@@ -154,6 +154,9 @@ function header(ctx: StaffCtx, view: StaffView, switcher: HTMLElement): HTMLElem
       onclick: async () => {
         if (busy) return;
         busy = true;
+        // A request still in flight now meets the ended session: its 401 must not send
+        // the page to « session expired » instead of « signed out ».
+        onUnauthenticated(() => {});
         try {
           await staffApi.logout();
         } catch {
