@@ -168,8 +168,9 @@ func TestLambdaLogsCarryRequestID(t *testing.T) {
 		}
 	}
 	// The fake Runtime API numbers invocations req-1, req-2…
-	if lines["req-1"] != 2 || lines["req-2"] != 1 || len(lines) != 2 {
-		t.Errorf("got lines per request id %v, want req-1: 2 (bounce, complaint), req-2: 1\n%s", lines, out)
+	// Each event: a line for its unknown customer, then the one that counts it.
+	if lines["req-1"] != 4 || lines["req-2"] != 2 || len(lines) != 2 {
+		t.Errorf("got lines per request id %v, want req-1: 4 (bounce, complaint), req-2: 2\n%s", lines, out)
 	}
 	want := map[string]map[metrics.Name]float64{
 		"req-1": {metrics.MailsBounced: 1, metrics.MailsComplained: 1},
