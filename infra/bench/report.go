@@ -72,16 +72,18 @@ var notes = map[string]string{
 	"R9": "Native builds with the same flags, started with `AWS_LAMBDA_RUNTIME_API` pointing at a fake Runtime API, " +
 		"which notes when the first `/next` arrives; then the process is killed. Binaries start in a shuffled order " +
 		"each round. The functions get their template environment, static credentials and `AWS_ENDPOINT_URL` on the " +
-		"run's moto. The admin and documents functions start reading the signing secret (Secrets Manager) in a " +
-		"goroutine at init and ask for their first event without waiting for it; the first request waits for " +
+		"run's moto. The admin, documents and staff functions start reading the signing secret (Secrets Manager) " +
+		"in a goroutine at init and ask for their first event without waiting for it; the first request waits for " +
 		"whatever is left of the read (app.withKey), so the round trip overlaps init and the runtime's first " +
-		"/next instead of preceding them. Init totals come from separate traced starts. The yardsticks of admin " +
-		"and documents still read the secret before their first /next, as the functions did: they show what the " +
-		"overlap saves. The rest of the gap is package init of SDK service " +
-		"packages the API functions link without calling (SES v2 and DynamoDB Streams for all three, SQS and S3 " +
-		"for auth and admin, Secrets Manager for auth), because `shared/app` builds every function. The project's " +
-		"own init work is gone: the customer-number, SIREN and identifier checks were regexps compiled at every " +
-		"start and are loops now.",
+		"/next instead of preceding them. Init totals come from separate traced starts. The yardsticks of admin, " +
+		"documents and staff still read the secret before their first /next, as the functions once did: they show " +
+		"what the overlap saves. The rest of the gap is package init of SDK service packages the API functions " +
+		"link without calling (SES v2 and DynamoDB Streams for all of them, SQS and S3 for auth and admin, Secrets " +
+		"Manager for auth), because `shared/app` builds every function; in the SDK versions of go.mod each service " +
+		"package also builds its schema tables at init (`service/*/schemas`: some 0.6 MB and 3,000 allocations " +
+		"for DynamoDB and for SES v2 each). The project's own init work is gone: the customer-number, SIREN, " +
+		"identifier, space-id and IAM-principal checks were regexps compiled at every start and are loops now " +
+		"(the space and principal ones, added with billing principals, cost up to 19 ms of init on their own).",
 	"R10": "`npm run build` of `web/` into a scratch directory; each page's entry script, module preloads, their " +
 		"static imports and its style sheets, each gzipped at the default level; where a module imports others on " +
 		"demand (the help page's French and English texts) the largest one counts, since one always loads.",

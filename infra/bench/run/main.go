@@ -36,6 +36,7 @@ var functions = []struct {
 	{"auth", "AuthFunction", true},
 	{"admin", "AdminFunction", true},
 	{"documents", "DocumentsFunction", true},
+	{"staff", "StaffFunction", true},
 	{"ingest", "IngestFunction", false},
 }
 
