@@ -71,11 +71,11 @@ func TestDynamoDBAccessIsTheCode(t *testing.T) {
 	out := transformed(t)
 	res, _ := out["Resources"].(map[string]any)
 	ids := []string{}
-	for _, fn := range app.Functions {
+	for _, fn := range app.Functions() {
 		ids = append(ids, fn.ID)
 	}
 	if got := slices.Sorted(maps.Keys(dynamo.Access)); !slices.Equal(got, slices.Sorted(slices.Values(ids))) {
-		t.Fatalf("got dynamo.Access for %v, want exactly app.Functions %v", got, ids)
+		t.Fatalf("got dynamo.Access for %v, want exactly app.Functions() %v", got, ids)
 	}
 	for _, id := range ids {
 		t.Run(id, func(t *testing.T) {

@@ -61,8 +61,8 @@ func transformedTemplate(t *testing.T) map[string]any {
 func TestFunctionsLogJSONWithRetention(t *testing.T) {
 	tmpl := transformedTemplate(t)
 	fns := resourcesOfType(tmpl, "AWS::Lambda::Function")
-	if len(fns) != len(app.Functions) {
-		t.Fatalf("got %d functions after the transform, want %d (app.Functions)", len(fns), len(app.Functions))
+	if len(fns) != len(app.Functions()) {
+		t.Fatalf("got %d functions after the transform, want %d (app.Functions())", len(fns), len(app.Functions()))
 	}
 	groups := map[string]string{}
 	for _, id := range fns {

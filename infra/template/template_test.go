@@ -359,7 +359,7 @@ func TestMakefileBuildsOnlyTemplateFunctions(t *testing.T) {
 	}
 }
 
-// TestFunctionsAreTheCode: template.yaml declares exactly app.Functions, each API
+// TestFunctionsAreTheCode: template.yaml declares exactly app.Functions(), each API
 // function with the routes its handler serves (template.Check, which the local runner
 // also applies at start-up), and infra/sam.mk builds each from its directory.
 func TestFunctionsAreTheCode(t *testing.T) {
@@ -378,21 +378,21 @@ func TestFunctionsAreTheCode(t *testing.T) {
 		}
 	}
 	code := map[string][]string{}
-	for _, fn := range app.Functions {
+	for _, fn := range app.Functions() {
 		code[fn.ID] = fn.Routes
 	}
-	if err := template.Check(declared, code, "app.Functions"); err != nil {
+	if err := template.Check(declared, code, "app.Functions()"); err != nil {
 		t.Error(err)
 	}
 
-	for _, fn := range app.Functions {
+	for _, fn := range app.Functions() {
 		out, err := runMake(t, "-n", "build-"+fn.ID, "ARTIFACTS_DIR="+t.TempDir())
 		if err != nil {
 			t.Errorf("infra/sam.mk has no build-%s target: %v\n%s", fn.ID, err, out)
 			continue
 		}
 		if m := functionDir.FindStringSubmatch(strings.TrimSpace(out)); m == nil || m[1] != fn.Dir {
-			t.Errorf("infra/sam.mk builds %s from %q, app.Functions says ./functions/%s", fn.ID, strings.TrimSpace(out), fn.Dir)
+			t.Errorf("infra/sam.mk builds %s from %q, app.Functions() says ./functions/%s", fn.ID, strings.TrimSpace(out), fn.Dir)
 		}
 	}
 }

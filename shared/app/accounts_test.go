@@ -800,10 +800,10 @@ func TestRequestGuards(t *testing.T) {
 				declared[id] = append(declared[id], r.Method+" "+r.Path)
 			}
 		}
-		for _, fn := range app.Functions {
+		for _, fn := range app.Functions() {
 			code[fn.ID] = fn.Routes
 		}
-		if err := template.Check(declared, code, "app.Functions"); err != nil {
+		if err := template.Check(declared, code, "app.Functions()"); err != nil {
 			t.Error(err)
 		}
 	})

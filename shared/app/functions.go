@@ -29,19 +29,23 @@ type Function struct {
 
 // Functions are the functions of template.yaml. The local runner builds these; the
 // template tests check that template.yaml and infra/sam.mk declare exactly these, with
-// these routes; each functions/<Dir>/main.go starts its New.
-var Functions = []Function{
-	{ID: "AuthFunction", Dir: "auth", New: AuthFunction, Routes: httpapi.AuthRoutes},
-	{ID: "AdminFunction", Dir: "admin", New: AdminFunction, Routes: httpapi.AdminRoutes},
-	{ID: "DocumentsFunction", Dir: "documents", New: DocumentsFunction, Routes: httpapi.DocumentsRoutes},
-	{ID: "StaffFunction", Dir: "staff", New: StaffFunction, Routes: httpapi.StaffRoutes},
-	{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction},
-	{ID: "IngestFunction", Dir: "ingest", New: IngestFunction},
-	{ID: "MailerFunction", Dir: "mailer", New: MailerFunction},
-	{ID: "MailRedriveFunction", Dir: "mailredrive", New: MailRedriveFunction},
-	{ID: "MailEventsFunction", Dir: "mailevents", New: MailEventsFunction},
-	{ID: "DigestFunction", Dir: "digest", New: DigestFunction},
-	{ID: "PurgeFunction", Dir: "purge", New: PurgeFunction},
+// these routes; each functions/<Dir>/main.go starts its New. A function rather than a
+// variable: a variable's initialiser would link every function's code into every
+// function's binary (docs/BENCHMARKS.md R8).
+func Functions() []Function {
+	return []Function{
+		{ID: "AuthFunction", Dir: "auth", New: AuthFunction, Routes: httpapi.AuthRoutes},
+		{ID: "AdminFunction", Dir: "admin", New: AdminFunction, Routes: httpapi.AdminRoutes},
+		{ID: "DocumentsFunction", Dir: "documents", New: DocumentsFunction, Routes: httpapi.DocumentsRoutes},
+		{ID: "StaffFunction", Dir: "staff", New: StaffFunction, Routes: httpapi.StaffRoutes},
+		{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction},
+		{ID: "IngestFunction", Dir: "ingest", New: IngestFunction},
+		{ID: "MailerFunction", Dir: "mailer", New: MailerFunction},
+		{ID: "MailRedriveFunction", Dir: "mailredrive", New: MailRedriveFunction},
+		{ID: "MailEventsFunction", Dir: "mailevents", New: MailEventsFunction},
+		{ID: "DigestFunction", Dir: "digest", New: DigestFunction},
+		{ID: "PurgeFunction", Dir: "purge", New: PurgeFunction},
+	}
 }
 
 // Start is every function's main: environment, AWS clients, handler, Lambda runtime. A

@@ -35,7 +35,7 @@ func TestDomainPackagesImportNoAWS(t *testing.T) {
 
 // API functions start on every cold request path: they must not link the PDF library.
 func TestAPIFunctionsDoNotLinkPDFLibrary(t *testing.T) {
-	for _, fn := range app.Functions {
+	for _, fn := range app.Functions() {
 		if fn.ID == "IngestFunction" {
 			continue
 		}

@@ -18,7 +18,7 @@ import (
 func TestOriginSecretFailsClosed(t *testing.T) {
 	p := newPipeline(t)
 	api := 0
-	for _, fn := range app.Functions {
+	for _, fn := range app.Functions() {
 		if fn.Routes == nil {
 			continue
 		}
@@ -40,7 +40,7 @@ func TestOriginSecretFailsClosed(t *testing.T) {
 		})
 	}
 	if api == 0 {
-		t.Fatal("got no API function in app.Functions")
+		t.Fatal("got no API function in app.Functions()")
 	}
 
 	h := build[apigw.LambdaHandler](t, app.AuthFunction, p.env, p.clients, app.Options{})

@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { actorText } from '../src/lib/audit.ts';
-import { en, fr } from '../src/staff/strings.ts';
-import { stIn } from '../src/staff/i18n.ts';
+import { fr } from '../src/staff/strings.ts';
+import { en } from '../src/staff/strings-en.ts';
+import { loadStaffLang, stIn } from '../src/staff/i18n.ts';
 import { accountState, mailBadge, totpCode } from '../src/staff/model.ts';
 import { parseStaffPath, safeStaffNext, staffURL, tokenFromHash } from '../src/staff/paths.ts';
 
@@ -109,7 +110,7 @@ test('totpCode accepts 6 digits, with the groups apps show', () => {
 
 const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
 
-test('the console speaks both languages, with the same placeholders and plural pairs', () => {
+test('the console speaks both languages, with the same placeholders and plural pairs', async () => {
   assert.deepEqual(Object.keys(en).sort(), Object.keys(fr).sort());
   for (const [key, text] of Object.entries(fr)) {
     const other = en[key as keyof typeof en];
@@ -123,7 +124,11 @@ test('the console speaks both languages, with the same placeholders and plural p
   for (const [key, text] of Object.entries(en)) {
     assert.doesNotMatch(text, french, `${key} looks French: ${text}`);
   }
+  // Each language loads on demand; before that, the key stands in.
+  assert.equal(stIn('fr', 'staff.customer.heading', { company: 'Dupré', number: 'C1' }), 'staff.customer.heading');
+  await loadStaffLang('fr');
   assert.equal(stIn('fr', 'staff.customer.heading', { company: 'Dupré', number: 'C1' }), 'Dupré — client n° C1');
+  await loadStaffLang('en');
   assert.equal(stIn('en', 'staff.customer.heading', { company: 'Dupré', number: 'C1' }), 'Dupré — customer no. C1');
 });
 

@@ -18,9 +18,9 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-// Functions is app.Functions as the runner builds them, so the runner runs the code
+// Functions is app.Functions() as the runner builds them, so the runner runs the code
 // that ships; it refuses to start while the template and this registry disagree.
-var Functions = registryOf(app.Functions)
+var Functions = registryOf(app.Functions())
 
 func registryOf(fns []app.Function) Registry {
 	reg := Registry{}
@@ -41,7 +41,7 @@ type Function struct {
 	New app.Constructor
 	// Routes lists the routes the handler itself serves, as
 	// "METHOD /path" with Go's {name} and {name...} wildcards (for example
-	// app.Functions' Routes); required for a function with HttpApi events,
+	// app.Functions()' Routes); required for a function with HttpApi events,
 	// whose routes must be exactly these.
 	Routes []string
 }

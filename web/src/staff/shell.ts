@@ -9,7 +9,7 @@ import { h, replace, takeFlash } from '../lib/dom.ts';
 import { lang, setLang, t, type Lang } from '../lib/i18n.ts';
 import { sameOriginPath } from '../lib/paths.ts';
 import { staffApi, type StaffMe } from './api.ts';
-import { st, type StaffKey } from './i18n.ts';
+import { loadStaffLang, st, type StaffKey } from './i18n.ts';
 import { parseStaffPath, staffURL, supervisorViews, type StaffView } from './paths.ts';
 
 export interface StaffCtx {
@@ -66,6 +66,7 @@ function fatal(message: string): void {
 /** startStaff draws the view for this page's path, from views. */
 export async function startStaff(views: readonly ViewSpec[]): Promise<void> {
   document.documentElement.lang = lang();
+  await loadStaffLang(lang());
   const where = parseStaffPath(location.pathname);
   if (!where) {
     fatal(t('error.unknownSpace'));
@@ -111,8 +112,10 @@ export async function startStaff(views: readonly ViewSpec[]): Promise<void> {
     const ctx: StaffCtx = { spaceId, space, me, main, flash };
     const switcher = h('button', {
       type: 'button', class: 'btn link lang-switch', lang: t('lang.switchCode'),
-      onclick: () => {
-        setLang(t('lang.switchCode') as Lang);
+      onclick: async () => {
+        const next = t('lang.switchCode') as Lang;
+        await loadStaffLang(next);
+        setLang(next);
         focusLang = true;
         void draw();
       },
