@@ -580,26 +580,49 @@ func (w *world) loginEvent(b *testing.B, identifier, pw string) events.APIGatewa
 }
 
 // floorLogin issues what DATA.md says a login needs, directly, and checks the password
-// as the handler does: the client's failure counter, the account read, the password
-// hash, the transaction (account, session, audit entry), the company name.
+// as the handler does: the client's place and the account's, each a conditional
+// UpdateItem taken before the hash (the account's returns the item), the password hash,
+// then the transaction (account, session, audit entry) with the client's place given
+// back alongside, and the company name.
 func (w *world) floorLogin(b *testing.B, a accounts.Account, pw string) {
 	ctx := context.Background()
 	window := w.now.Unix() / 600 * 600
-	if _, err := w.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &w.tables.main, Key: key("RATE#login-client#203.0.113.7#"+strconv.FormatInt(window, 10), "RATE"),
-		ConsistentRead: aws.Bool(true),
+	rate := key("RATE#login-client#203.0.113.7#"+strconv.FormatInt(window, 10), "RATE")
+	if _, err := w.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &w.tables.main, Key: rate, UpdateExpression: aws.String("ADD #c :one"),
+		ConditionExpression:       aws.String("attribute_not_exists(#c) OR #c < :max"),
+		ExpressionAttributeNames:  map[string]string{"#c": "count"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":one": n(1), ":max": n(1 << 30)},
 	}); err != nil {
 		b.Fatal(err)
 	}
-	acct, err := w.db.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName: &w.tables.main, Key: key("ACCT#"+accounts.Key(a.Identifier), "ACCT"), ConsistentRead: aws.Bool(true),
+	acct, err := w.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: &w.tables.main, Key: key("ACCT#"+accounts.Key(a.Identifier), "ACCT"),
+		UpdateExpression:          aws.String("SET #f = if_not_exists(#f, :zero) + :one"),
+		ConditionExpression:       aws.String("attribute_exists(#pk) AND (attribute_not_exists(#lock) OR #lock <= :now) AND (attribute_not_exists(#f) OR #f < :max)"),
+		ExpressionAttributeNames:  map[string]string{"#f": "failures", "#pk": "pk", "#lock": "lockedUntil"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":zero": n(0), ":one": n(1), ":max": n(4), ":now": s(w.now.UTC().Format(time.RFC3339))},
+		ReturnValues:              types.ReturnValueAllNew,
 	})
 	if err != nil {
 		b.Fatal(err)
 	}
-	if ok, _, err := (password.Hasher{Params: password.Default}).Verify(attr(acct.Item, "passwordHash"), pw); !ok || err != nil {
+	if ok, _, err := (password.Hasher{Params: password.Default}).Verify(attr(acct.Attributes, "passwordHash"), pw); !ok || err != nil {
 		b.Fatalf("floor: password refused: %v", err)
 	}
+	released := make(chan error, 1)
+	go func() {
+		_, err := w.db.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+			TableName: &w.tables.main, Key: rate, UpdateExpression: aws.String("ADD #c :minus"),
+			ExpressionAttributeNames: map[string]string{"#c": "count"}, ExpressionAttributeValues: map[string]types.AttributeValue{":minus": n(-1)},
+		})
+		released <- err
+	}()
+	defer func() {
+		if err := <-released; err != nil {
+			b.Fatal(err)
+		}
+	}()
 	company := documents.Company(a.Space, a.CustomerNumber)
 	hash := randomHex(32)
 	at := w.now.Format(time.RFC3339Nano)

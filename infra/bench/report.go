@@ -55,16 +55,14 @@ var notes = map[string]string{
 		"embedded XML and checks it against the metadata, which no AWS call replaces.",
 	"R6": "`objects.Presigner.Download`: a SigV4 query-string signature, no network. The figure is wall time on a " +
 		"shared machine.",
-	"R7": "Floor of a login: `GetItem` of the client's failure counter, `GetItem` account, one argon2id verification " +
-		"(the hash time), `TransactWriteItems` (account, session, audit entry), `GetItem` customer. Both refusals " +
-		"cost one argon2id verification; an unknown identifier then writes the client's counter, a known one with " +
-		"a wrong password also counts the failure on the account and writes an audit entry. The code issues those " +
-		"three writes at once (they were issued one after another: five round trips against three), so a refusal " +
-		"waits for the same three round trips either way (the call lists below " +
-		"count them), and against DynamoDB takes the same time. moto executes requests one at a time (a single " +
-		"Python process), so here the two extra writes still add their server time to the known identifier's " +
-		"refusal: the ratio measures moto's serialisation, which no change of the code's calls removes short of " +
-		"dropping the failure count or the audit entry that PRODUCT.md §6 requires.",
+	"R7": "Floor of a login (DATA.md, `POST /api/auth/login`): a conditional `UpdateItem` of the client's counter " +
+		"and one of the account, which returns it (the places a login takes before its hash), one argon2id " +
+		"verification (the hash time), `TransactWriteItems` (account, session, audit entry) with the client's " +
+		"place given back alongside (`UpdateItem`, issued at once), `GetItem` customer. Both refusals cost one " +
+		"argon2id verification after the same two conditional writes (for an unknown identifier the account's " +
+		"finds no item); a known identifier's refusal then writes its audit entry, which the unknown one's " +
+		"does not: against DynamoDB a round trip of some milliseconds beside a hash of some 25, and here moto's " +
+		"time for one `PutItem`.",
 	"R8": "Functions are built as `infra/sam.mk` builds them (`CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build " +
 		"-tags lambda.norpc -trimpath -ldflags \"-s -w\"`). Each yardstick under `infra/bench/reference/{function}` " +
 		"links aws-lambda-go, `config.LoadDefaultConfig` and exactly the SDK clients and operations the function " +
