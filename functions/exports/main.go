@@ -5,4 +5,4 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.ExportsFunction, app.Options{}) }
+func main() { app.Start(app.ExportsFunction, app.Options{}, app.DynamoDB, app.S3) }

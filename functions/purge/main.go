@@ -5,4 +5,4 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.PurgeFunction, app.Options{}) }
+func main() { app.Start(app.PurgeFunction, app.Options{}, app.S3) }

@@ -6,4 +6,4 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.StaffFunction, app.Options{}) }
+func main() { app.Start(app.StaffFunction, app.Options{}, app.DynamoDB, app.S3, app.Secrets) }

@@ -110,21 +110,66 @@ type Clients struct {
 	SQS      *sqs.Client
 }
 
-// NewClients builds clients from cfg. The SDK reads AWS_ENDPOINT_URL(_<SERVICE>) itself;
-// S3 then needs path-style addressing, as emulators serve no bucket subdomains.
-func NewClients(cfg aws.Config, sesCfg aws.Config) Clients {
-	return Clients{
-		DynamoDB: dynamodb.NewFromConfig(cfg),
-		S3: s3.NewFromConfig(cfg, func(o *s3.Options) {
-			o.UsePathStyle = cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
-		}),
-		SES:     sesv2.NewFromConfig(sesCfg),
-		Secrets: secretsmanager.NewFromConfig(cfg),
-		SQS:     sqs.NewFromConfig(cfg),
-	}
+// Client is one SDK client of Clients. A function's main names the ones its constructor
+// uses (app.Functions() lists them too), so its binary links no other service's client
+// (docs/BENCHMARKS.md R8); the local runner gives each function only those, so that a
+// client used but not named fails every test.
+type Client struct {
+	Name  string
+	build func(c *Clients, cfg, sesCfg aws.Config)
 }
 
-// LoadClients loads the default AWS configuration (the Lambda role in AWS).
+// The clients. The SDK reads AWS_ENDPOINT_URL(_<SERVICE>) itself; S3 then needs
+// path-style addressing, as emulators serve no bucket subdomains.
+var (
+	DynamoDB = Client{"DynamoDB", func(c *Clients, cfg, _ aws.Config) { c.DynamoDB = dynamodb.NewFromConfig(cfg) }}
+	S3       = Client{"S3", func(c *Clients, cfg, _ aws.Config) {
+		c.S3 = s3.NewFromConfig(cfg, func(o *s3.Options) {
+			o.UsePathStyle = cfg.BaseEndpoint != nil || os.Getenv("AWS_ENDPOINT_URL") != "" || os.Getenv("AWS_ENDPOINT_URL_S3") != ""
+		})
+	}}
+	SES     = Client{"SES", func(c *Clients, _, sesCfg aws.Config) { c.SES = sesv2.NewFromConfig(sesCfg) }}
+	Secrets = Client{"Secrets", func(c *Clients, cfg, _ aws.Config) { c.Secrets = secretsmanager.NewFromConfig(cfg) }}
+	SQS     = Client{"SQS", func(c *Clients, cfg, _ aws.Config) { c.SQS = sqs.NewFromConfig(cfg) }}
+)
+
+// NewClients builds every client from cfg (SES from sesCfg): the runner's and the
+// tools' set.
+func NewClients(cfg aws.Config, sesCfg aws.Config) Clients {
+	return Build(cfg, sesCfg, DynamoDB, S3, SES, Secrets, SQS)
+}
+
+// Build builds the clients named.
+func Build(cfg, sesCfg aws.Config, clients ...Client) Clients {
+	var c Clients
+	for _, cl := range clients {
+		cl.build(&c, cfg, sesCfg)
+	}
+	return c
+}
+
+// Only returns c with the clients not named left out.
+func Only(c Clients, clients ...Client) Clients {
+	var out Clients
+	for _, cl := range clients {
+		switch cl.Name {
+		case DynamoDB.Name:
+			out.DynamoDB = c.DynamoDB
+		case S3.Name:
+			out.S3 = c.S3
+		case SES.Name:
+			out.SES = c.SES
+		case Secrets.Name:
+			out.Secrets = c.Secrets
+		case SQS.Name:
+			out.SQS = c.SQS
+		}
+	}
+	return out
+}
+
+// LoadClients loads the default AWS configuration (the Lambda role in AWS) and builds
+// every client.
 func LoadClients(ctx context.Context) (Clients, error) {
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/efacture/efacture/shared/transport/httpapi"
 )
@@ -25,6 +26,8 @@ type Function struct {
 	// Routes are the net/http patterns an API function serves, which must be its
 	// template routes; nil for the other functions.
 	Routes []string
+	// Clients are the SDK clients New uses, which functions/<Dir>/main.go passes to Start.
+	Clients []Client
 }
 
 // Functions are the functions of template.yaml. The local runner builds these; the
@@ -34,32 +37,32 @@ type Function struct {
 // function's binary (docs/BENCHMARKS.md R8).
 func Functions() []Function {
 	return []Function{
-		{ID: "AuthFunction", Dir: "auth", New: AuthFunction, Routes: httpapi.AuthRoutes},
-		{ID: "AdminFunction", Dir: "admin", New: AdminFunction, Routes: httpapi.AdminRoutes},
-		{ID: "DocumentsFunction", Dir: "documents", New: DocumentsFunction, Routes: httpapi.DocumentsRoutes},
-		{ID: "StaffFunction", Dir: "staff", New: StaffFunction, Routes: httpapi.StaffRoutes},
-		{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction},
-		{ID: "IngestFunction", Dir: "ingest", New: IngestFunction},
-		{ID: "MailerFunction", Dir: "mailer", New: MailerFunction},
-		{ID: "MailRedriveFunction", Dir: "mailredrive", New: MailRedriveFunction},
-		{ID: "MailEventsFunction", Dir: "mailevents", New: MailEventsFunction},
-		{ID: "DigestFunction", Dir: "digest", New: DigestFunction},
-		{ID: "PurgeFunction", Dir: "purge", New: PurgeFunction},
+		{ID: "AuthFunction", Dir: "auth", New: AuthFunction, Routes: httpapi.AuthRoutes, Clients: []Client{DynamoDB, Secrets}},
+		{ID: "AdminFunction", Dir: "admin", New: AdminFunction, Routes: httpapi.AdminRoutes, Clients: []Client{DynamoDB, Secrets}},
+		{ID: "DocumentsFunction", Dir: "documents", New: DocumentsFunction, Routes: httpapi.DocumentsRoutes, Clients: []Client{DynamoDB, S3, Secrets, SQS}},
+		{ID: "StaffFunction", Dir: "staff", New: StaffFunction, Routes: httpapi.StaffRoutes, Clients: []Client{DynamoDB, S3, Secrets}},
+		{ID: "ExportsFunction", Dir: "exports", New: ExportsFunction, Clients: []Client{DynamoDB, S3}},
+		{ID: "IngestFunction", Dir: "ingest", New: IngestFunction, Clients: []Client{DynamoDB, S3, Secrets, SQS}},
+		{ID: "MailerFunction", Dir: "mailer", New: MailerFunction, Clients: []Client{DynamoDB, S3, SES, Secrets}},
+		{ID: "MailRedriveFunction", Dir: "mailredrive", New: MailRedriveFunction, Clients: []Client{DynamoDB, S3, SES, Secrets}},
+		{ID: "MailEventsFunction", Dir: "mailevents", New: MailEventsFunction, Clients: []Client{DynamoDB}},
+		{ID: "DigestFunction", Dir: "digest", New: DigestFunction, Clients: []Client{DynamoDB, Secrets}},
+		{ID: "PurgeFunction", Dir: "purge", New: PurgeFunction, Clients: []Client{S3}},
 	}
 }
 
-// Start is every function's main: environment, AWS clients, handler, Lambda runtime. A
-// function that cannot build its handler fails its init, which Lambda reports.
-func Start(build Constructor, o Options) {
+// Start is every function's main: environment, the AWS clients named, handler, Lambda
+// runtime. A function that cannot build its handler fails its init, which Lambda reports.
+func Start(build Constructor, o Options, clients ...Client) {
 	env, err := EnvFrom(os.Getenv)
 	if err != nil {
 		log.Fatal(err)
 	}
-	clients, err := LoadClients(context.Background())
+	cfg, err := config.LoadDefaultConfig(context.Background())
 	if err != nil {
 		log.Fatal(err)
 	}
-	handler, err := build(env, clients, o)
+	handler, err := build(env, Build(cfg, cfg, clients...), o)
 	if err != nil {
 		log.Fatal(err)
 	}

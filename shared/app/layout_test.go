@@ -1,7 +1,12 @@
 package app_test
 
 import (
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,4 +52,52 @@ func TestAPIFunctionsDoNotLinkPDFLibrary(t *testing.T) {
 			t.Errorf("functions/%s links pdfcpu", fn.Dir)
 		}
 	}
+}
+
+// TestMainsBuildTheirClients: each functions/<Dir>/main.go passes Start exactly the
+// clients app.Functions() names for it, which the local runner gives that function alone.
+func TestMainsBuildTheirClients(t *testing.T) {
+	for _, fn := range app.Functions() {
+		path := filepath.Join("..", "..", "functions", fn.Dir, "main.go")
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		calls := 0
+		ast.Inspect(f, func(n ast.Node) bool {
+			call, ok := n.(*ast.CallExpr)
+			if sel, isSel := fnSelector(call, ok); isSel && sel == "app.Start" {
+				calls++
+				for _, arg := range call.Args[2:] {
+					if s, ok := arg.(*ast.SelectorExpr); ok {
+						got = append(got, s.Sel.Name)
+					}
+				}
+			}
+			return true
+		})
+		var want []string
+		for _, c := range fn.Clients {
+			want = append(want, c.Name)
+		}
+		if calls != 1 || !slices.Equal(got, want) {
+			t.Errorf("%s: app.Start calls %d, clients %v; want one call with %v", path, calls, got, want)
+		}
+	}
+}
+
+func fnSelector(call *ast.CallExpr, ok bool) (string, bool) {
+	if !ok {
+		return "", false
+	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	if !ok {
+		return "", false
+	}
+	x, ok := sel.X.(*ast.Ident)
+	if !ok {
+		return "", false
+	}
+	return x.Name + "." + sel.Sel.Name, true
 }

@@ -25,7 +25,12 @@ var Functions = registryOf(app.Functions())
 func registryOf(fns []app.Function) Registry {
 	reg := Registry{}
 	for _, f := range fns {
-		reg[f.ID] = Function{New: f.New, Routes: f.Routes}
+		// Each function gets only the clients its main builds, so a client it uses
+		// without naming fails here as it would in Lambda.
+		build, clients := f.New, f.Clients
+		reg[f.ID] = Function{New: func(env app.Env, c app.Clients, o app.Options) (any, error) {
+			return build(env, app.Only(c, clients...), o)
+		}, Routes: f.Routes}
 	}
 	return reg
 }
