@@ -5,4 +5,6 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.DocumentsFunction, app.Options{}, app.DynamoDB, app.S3, app.Secrets, app.SQS) }
+func main() {
+	app.Start(app.DocumentsFunction, app.Options{}, app.DynamoDB, app.S3, app.Secrets, app.SQS)
+}

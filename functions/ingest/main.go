@@ -6,4 +6,6 @@ import (
 	"github.com/efacture/efacture/shared/pdf/facturx"
 )
 
-func main() { app.Start(app.IngestFunction, app.Options{ReadFacturX: facturx.ReadForIngest}, app.DynamoDB, app.S3, app.Secrets, app.SQS) }
+func main() {
+	app.Start(app.IngestFunction, app.Options{ReadFacturX: facturx.ReadForIngest}, app.DynamoDB, app.S3, app.Secrets, app.SQS)
+}

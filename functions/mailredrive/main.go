@@ -5,4 +5,6 @@ import (
 	"github.com/efacture/efacture/shared/app"
 )
 
-func main() { app.Start(app.MailRedriveFunction, app.Options{}, app.DynamoDB, app.S3, app.SES, app.Secrets) }
+func main() {
+	app.Start(app.MailRedriveFunction, app.Options{}, app.DynamoDB, app.S3, app.SES, app.Secrets)
+}
