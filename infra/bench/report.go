@@ -69,9 +69,9 @@ var notes = map[string]string{
 		"uses (DATA.md), and nothing of the project. Each function's binary links only that function's code: " +
 		"the list of every function (`app.Functions`) is built by a call, since a package variable's initialiser " +
 		"linked all eleven into each binary, the mailer's templates with them, whose reflective method calls keep " +
-		"every exported method of the SDK clients (24 MB instead of 13 MB for auth). The API functions still link " +
-		"the SDK clients of every function (`app.Clients`: S3, SES v2, SQS and Secrets Manager beside DynamoDB), " +
-		"which is the rest of the gap.",
+		"every exported method of the SDK clients (24 MB instead of 13 MB for auth). Each main also builds only " +
+		"the SDK clients its function uses (`app.Start(…, app.DynamoDB, app.Secrets)`), so auth and admin link " +
+		"no S3, SES v2 or SQS client.",
 	"R9": "Native builds with the same flags, started with `AWS_LAMBDA_RUNTIME_API` pointing at a fake Runtime API, " +
 		"which notes when the first `/next` arrives; then the process is killed. Binaries start in a shuffled order " +
 		"each round. The functions get their template environment, static credentials and `AWS_ENDPOINT_URL` on the " +
@@ -81,9 +81,8 @@ var notes = map[string]string{
 		"/next instead of preceding them. Init totals come from separate traced starts. The yardsticks of admin, " +
 		"documents and staff still read the secret before their first /next, as the functions once did: they show " +
 		"what the overlap saves. The rest of the gap is package init of SDK service packages the API functions " +
-		"link without calling (SES v2 and DynamoDB Streams for all of them, SQS and S3 for auth and admin, Secrets " +
-		"Manager for auth), because `shared/app` builds every function; in the SDK versions of go.mod each service " +
-		"package also builds its schema tables at init (`service/*/schemas`: some 0.6 MB and 3,000 allocations " +
+		"link without calling (fewer since each main builds only its own clients); in the SDK versions of go.mod " +
+		"each service package also builds its schema tables at init (`service/*/schemas`: some 0.6 MB and 3,000 allocations " +
 		"for DynamoDB and for SES v2 each). The project's own init work is gone: the customer-number, SIREN, " +
 		"identifier, space-id and IAM-principal checks were regexps compiled at every start and are loops now " +
 		"(the space and principal ones, added with billing principals, cost up to 19 ms of init on their own).",
