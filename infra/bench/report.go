@@ -60,9 +60,8 @@ var notes = map[string]string{
 		"verification (the hash time), `TransactWriteItems` (account, session, audit entry) with the client's " +
 		"place given back alongside (`UpdateItem`, issued at once), `GetItem` customer. Both refusals cost one " +
 		"argon2id verification after the same two conditional writes (for an unknown identifier the account's " +
-		"finds no item); a known identifier's refusal then writes its audit entry, which the unknown one's " +
-		"does not: against DynamoDB a round trip of some milliseconds beside a hash of some 25, and here moto's " +
-		"time for one `PutItem`.",
+		"finds no item), then one `PutItem` of its audit entry: a known identifier's in its company's log, an " +
+		"unknown one's in the log of identifiers no account has (`audit.UnknownLog`).",
 	"R8": "Functions are built as `infra/sam.mk` builds them (`CGO_ENABLED=0 GOOS=linux GOARCH=arm64 go build " +
 		"-tags lambda.norpc -trimpath -ldflags \"-s -w\"`). Each yardstick under `infra/bench/reference/{function}` " +
 		"links aws-lambda-go, `config.LoadDefaultConfig` and exactly the SDK clients and operations the function " +

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/efacture/efacture/infra/template"
 	"github.com/efacture/efacture/shared/app"
+	"github.com/efacture/efacture/shared/domain/audit"
 	"github.com/efacture/efacture/shared/domain/password"
 	"github.com/efacture/efacture/shared/domain/ratelimit"
 	"github.com/efacture/efacture/shared/domain/spaces"
@@ -338,6 +339,16 @@ func TestThrottlingAndSessions(t *testing.T) {
 		login(b, alice, pw).want(t, http.StatusOK)
 		if a := acct(); a["failures"] != 0.0 {
 			t.Errorf("a successful login left failures %v", a["failures"])
+		}
+		// The unknown identifier's refusal wrote what a known one's writes, in the log of
+		// identifiers no account has (the same round trips: no timing difference).
+		entries, _, err := app.Store(p.env, p.clients, p.opts).AuditPage(context.Background(), audit.UnknownLog("personne"), "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 1 || entries[0].Action != audit.ActionLoginFailed || entries[0].Target != "personne" || entries[0].Detail != "unknown" ||
+			entries[0].ExpiresAt.Sub(entries[0].At) != audit.UnknownLogKept {
+			t.Errorf("unknown identifiers' log: got %+v, want one login_failed of personne kept 90 days", entries)
 		}
 	})
 

@@ -118,7 +118,8 @@ func (s *Service) checkOwnPassword(ctx context.Context, client string, a Account
 // apart; a locked account costs none. It returns a too_many fault once the client has
 // failed too often.
 func (s *Service) Login(ctx context.Context, client, identifier, pw string) (SignedIn, error) {
-	at, err := s.reserve(ctx, client, strings.TrimSpace(identifier))
+	identifier = strings.TrimSpace(identifier)
+	at, err := s.reserve(ctx, client, identifier)
 	if err != nil {
 		return SignedIn{}, wrap("login", err)
 	}
@@ -126,26 +127,26 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 	switch {
 	case !at.known:
 		s.Hasher.VerifyDummy(pw)
-		return SignedIn{}, s.refuse(ctx, a, false, "")
+		return SignedIn{}, s.refuse(ctx, a, false, "", identifier)
 	case at.locked:
 		// A lock answers like a wrong password, is not extended by attempts during it,
 		// and is what keeps a burst from costing a hash per request.
-		return SignedIn{}, s.refuse(ctx, a, true, "locked")
+		return SignedIn{}, s.refuse(ctx, a, true, "locked", "")
 	case a.PasswordHash == "":
 		s.Hasher.VerifyDummy(pw)
-		return SignedIn{}, s.refuse(ctx, a, true, "no_password")
+		return SignedIn{}, s.refuse(ctx, a, true, "no_password", "")
 	}
 	ok, rehash, err := s.Hasher.Verify(a.PasswordHash, pw)
 	if err != nil {
 		s.Log.ErrorContext(ctx, "unusable stored password hash", "identifier", a.Identifier, "error", err.Error())
-		return SignedIn{}, s.refuse(ctx, a, true, "unusable_hash")
+		return SignedIn{}, s.refuse(ctx, a, true, "unusable_hash", "")
 	}
 	switch {
 	case !a.Active:
-		return SignedIn{}, s.refuse(ctx, a, true, "inactive")
+		return SignedIn{}, s.refuse(ctx, a, true, "inactive", "")
 	case !ok:
 		// The failure was counted when the attempt was reserved.
-		return SignedIn{}, s.refuse(ctx, a, true, "wrong_password")
+		return SignedIn{}, s.refuse(ctx, a, true, "wrong_password", "")
 	}
 
 	now := s.Now()
@@ -177,7 +178,7 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 	case errors.Is(err, ErrConflict):
 		// Locked by a parallel attempt, deactivated, or its sessions ended while the
 		// password was checked.
-		return SignedIn{}, s.refuse(ctx, a, true, "changed")
+		return SignedIn{}, s.refuse(ctx, a, true, "changed", "")
 	case err != nil:
 		return SignedIn{}, wrap("login", err)
 	case rerr != nil:
@@ -186,13 +187,21 @@ func (s *Service) Login(ctx context.Context, client, identifier, pw string) (Sig
 	return SignedIn{Account: a.With(u), SessionID: id, Session: sess}, nil
 }
 
-// refuse writes a refused login to a known account's company audit log and returns
-// ErrInvalidCredentials. The client's failure was counted when the attempt was reserved.
-func (s *Service) refuse(ctx context.Context, a Account, known bool, reason string) error {
-	if !known {
-		return ErrInvalidCredentials
+// refuse writes a refused login to a known account's company audit log, or an unknown
+// identifier's to audit.UnknownLog, and returns ErrInvalidCredentials. The client's
+// failure was counted when the attempt was reserved.
+func (s *Service) refuse(ctx context.Context, a Account, known bool, reason string, typed string) error {
+	var e audit.Entry
+	var err error
+	if known {
+		e, err = s.entry(ctx, a, a.Identifier, audit.ActionLoginFailed, a.Identifier, reason)
+	} else {
+		if len(typed) > 64 {
+			typed = typed[:64]
+		}
+		now := s.Now()
+		e = audit.New(audit.UnknownLog(typed), now, "", audit.ActionLoginFailed, typed, "unknown", now.Add(audit.UnknownLogKept))
 	}
-	e, err := s.entry(ctx, a, a.Identifier, audit.ActionLoginFailed, a.Identifier, reason)
 	if err == nil {
 		err = s.Store.PutAudit(ctx, e)
 	}
