@@ -112,10 +112,6 @@ type Service struct {
 	Log        *slog.Logger
 }
 
-// ActivationValidity is how long a link sent from the console sets the password, as
-// the first activation's (PRODUCT.md §5).
-const ActivationValidity = tokens.ActivationValidity
-
 // MailsShown is how many of a customer's mails the view lists.
 const MailsShown = 50
 
@@ -434,7 +430,7 @@ func (s *Service) ResendActivation(ctx context.Context, m staff.Member, number s
 		Account: *admin,
 		Token: tokens.Record{
 			Hash: hash, Kind: tokens.KindActivation, Space: m.Space, Email: c.Email, Identifier: admin.Identifier,
-			CustomerNumber: c.Number, ExpiresAt: now.Add(ActivationValidity),
+			CustomerNumber: c.Number, ExpiresAt: now.Add(tokens.ActivationValidity),
 		},
 		Mail: outbox.Record{
 			Key: key, Kind: outbox.KindActivation,

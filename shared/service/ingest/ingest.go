@@ -148,9 +148,6 @@ type Service struct {
 	WaitDelay time.Duration
 }
 
-// ActivationValidity is how long an activation link sets the password (PRODUCT.md §5).
-const ActivationValidity = tokens.ActivationValidity
-
 // Handle processes one S3 event key (URL-encoded as S3 sends it) written by principal
 // (the event's userIdentity.principalId). It returns an error only when the event must be
 // retried; every bad input ends as a rejection, not an error.
@@ -368,7 +365,7 @@ func (s *Service) activation(space spaces.Space, c customers.Customer, now time.
 			}
 			tok := tokens.Record{
 				Hash: hash, Kind: tokens.KindActivation, Space: space.ID, Email: c.Email,
-				Identifier: identifier, CustomerNumber: c.Number, ExpiresAt: now.Add(ActivationValidity).UTC(),
+				Identifier: identifier, CustomerNumber: c.Number, ExpiresAt: now.Add(tokens.ActivationValidity).UTC(),
 			}
 			mail := outbox.Record{
 				Key: key, Kind: outbox.KindActivation,

@@ -179,8 +179,9 @@ func (s *Service) Apply(ctx context.Context, out Outcome) error {
 	if len(addresses) == 0 {
 		addresses = []string{""} // an event naming no recipient is about the registered e-mail
 	}
+	read := map[string]*customers.Customer{} // an event naming several recipients reads each customer once
 	for _, addr := range addresses {
-		targets, err := s.customersOf(ctx, out, addr)
+		targets, err := s.customersOf(ctx, out, addr, read)
 		if err != nil {
 			return err
 		}
@@ -225,8 +226,9 @@ func (s *Service) apply(ctx context.Context, out Outcome, c customers.Customer, 
 }
 
 // customersOf returns the customers whose registered e-mail addr is ("" meaning the
-// registered e-mail of the event's company).
-func (s *Service) customersOf(ctx context.Context, out Outcome, addr string) ([]customers.Customer, error) {
+// registered e-mail of the event's company); read keeps the customers already read (nil:
+// unknown).
+func (s *Service) customersOf(ctx context.Context, out Outcome, addr string, read map[string]*customers.Customer) ([]customers.Customer, error) {
 	var numbers []string
 	if out.Company != "" {
 		sp, number, found := strings.Cut(out.Company, "#")
@@ -250,16 +252,21 @@ func (s *Service) customersOf(ctx context.Context, out Outcome, addr string) ([]
 	}
 	var found []customers.Customer
 	for _, n := range numbers {
-		c, err := s.Store.Customer(ctx, out.Space, n)
-		if errors.Is(err, fault.ErrNotFound) {
-			s.Log.WarnContext(ctx, "mail event for unknown customer", "company", documents.Company(out.Space, n))
-			continue
+		c, seen := read[n]
+		if !seen {
+			got, err := s.Store.Customer(ctx, out.Space, n)
+			switch {
+			case errors.Is(err, fault.ErrNotFound):
+				s.Log.WarnContext(ctx, "mail event for unknown customer", "company", documents.Company(out.Space, n))
+			case err != nil:
+				return nil, err
+			default:
+				c = &got
+			}
+			read[n] = c
 		}
-		if err != nil {
-			return nil, err
-		}
-		if c.Email != "" && (addr == "" || strings.EqualFold(c.Email, addr)) {
-			found = append(found, c)
+		if c != nil && c.Email != "" && (addr == "" || strings.EqualFold(c.Email, addr)) {
+			found = append(found, *c)
 		}
 	}
 	return found, nil

@@ -11,6 +11,7 @@ import (
 	"github.com/efacture/efacture/shared/domain/fault"
 	"github.com/efacture/efacture/shared/domain/outbox"
 	"github.com/efacture/efacture/shared/domain/staff"
+	"github.com/efacture/efacture/shared/domain/tokens"
 	"github.com/efacture/efacture/shared/service/console"
 	"github.com/efacture/efacture/shared/service/listing"
 )
@@ -106,7 +107,7 @@ func activationExpiry(a accounts.Account) *time.Time {
 		return utc(a.ActivationExpiresAt)
 	}
 	if a.RegisteredAdmin && a.PasswordHash == "" {
-		t := a.CreatedAt.Add(console.ActivationValidity).UTC()
+		t := a.CreatedAt.Add(tokens.ActivationValidity).UTC()
 		return &t
 	}
 	return nil
