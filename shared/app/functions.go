@@ -62,6 +62,7 @@ func Start(build Constructor, o Options, clients ...Client) {
 	if err != nil {
 		log.Fatal(err)
 	}
+	o.inLambda = true
 	handler, err := build(env, Build(cfg, cfg, clients...), o)
 	if err != nil {
 		log.Fatal(err)

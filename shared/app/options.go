@@ -15,6 +15,9 @@ import (
 
 // Options are what differs between Lambda, the local runner and tests.
 type Options struct {
+	// inLambda is set by Start: in Lambda the role's IAM policy refuses what
+	// dynamo.Confine would, so the store goes without it there.
+	inLambda bool
 	// Now is the clock of the functions' business: expiries, due times of mail retries.
 	Now func() time.Time
 	Log *slog.Logger
@@ -63,8 +66,13 @@ func tables(env Env) dynamo.Tables {
 	return dynamo.Tables{Main: env.MainTable, Documents: env.DocumentsTable, Outbox: env.OutboxTable}
 }
 
-// store is the function's DynamoDB store, confined to what its role grants
-// (dynamo.Access), so a call its role would refuse fails the same way everywhere.
+// store is the function's DynamoDB store. Outside Lambda (the runner, the tests) it is
+// confined to what the function's role grants (dynamo.Access), so a call the role would
+// refuse fails there as IAM refuses it in AWS; in Lambda, IAM itself does, and requests
+// skip the check.
 func store(function string, env Env, c Clients, o Options) *dynamo.Store {
+	if o.inLambda {
+		return dynamo.New(c.DynamoDB, tables(env), o.Now)
+	}
 	return dynamo.New(dynamo.Confine(function, c.DynamoDB, tables(env)), tables(env), o.Now)
 }
