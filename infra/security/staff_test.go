@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -228,6 +229,68 @@ func TestStaffIsolation(t *testing.T) {
 		log := acmeSup.get(t, "/api/staff/audit?limit=200")
 		if strings.Contains(string(log.body), "globex") {
 			t.Errorf("acme's staff audit names globex: %s", log.body)
+		}
+	})
+
+	t.Run("concurrent clears of a mail status: one clears it, once", func(t *testing.T) {
+		var co *company
+		for _, c := range w.companies {
+			if c.space == "acme" && c.email != "" {
+				co = c
+				break
+			}
+		}
+		// A permanent bounce of the registered address, as the configuration set publishes it.
+		stamp := p.clock.now().UTC().Format("2006-01-02T15:04:05.000Z")
+		ev := fmt.Sprintf(`{"eventType":"Bounce","mail":{"timestamp":%q,"destination":[%q],"headers":[{"name":"X-Efacture-Space","value":"acme"},{"name":"X-Efacture-Company","value":"acme#%s"}]},`+
+			`"bounce":{"bounceType":"Permanent","bounceSubType":"NoEmail","bouncedRecipients":[{"emailAddress":%q}],"timestamp":%q}}`,
+			stamp, co.email, co.number, co.email, stamp)
+		if err := p.r.Publish(context.Background(), "MailEventsTopic", "", ev); err != nil {
+			t.Fatal(err)
+		}
+		status, _ := acmeAdv.get(t, "/api/staff/customers/"+co.number).want(t, http.StatusOK, "view").json()["mailStatus"].(string)
+		if status == "" {
+			t.Fatalf("no mail status on %s after the bounce", co)
+		}
+		const n = 8
+		codes := make([]int, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				m := acmeAdv
+				if i%2 == 1 {
+					m = acmeSup
+				}
+				codes[i] = staffSend(t, m.c, http.MethodDelete, "/api/staff/customers/"+co.number+"/mail-status?status="+url.QueryEscape(status), "{}", m.cookie, "").status
+			})
+		}
+		wg.Wait()
+		cleared := 0
+		for _, c := range codes {
+			switch c {
+			case http.StatusNoContent:
+				cleared++
+			case http.StatusConflict:
+			default:
+				t.Errorf("a concurrent clear answered %d, want 204 or 409", c)
+			}
+		}
+		if cleared != 1 {
+			t.Errorf("%d of %d concurrent clears succeeded (%v), want exactly 1", cleared, n, codes)
+		}
+		entries, _, err := app.Store(p.r.Env, app.NewClients(p.r.AWS.Config, p.r.AWS.SESConfig), app.Options{}).
+			AuditPage(context.Background(), "acme#"+co.number, "", 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		written := 0
+		for _, e := range entries {
+			if e.Action == staff.ActionMailStatusCleared {
+				written++
+			}
+		}
+		if written != 1 {
+			t.Errorf("customer audit log holds %d mail-status clears, want 1", written)
 		}
 	})
 
