@@ -116,12 +116,7 @@ func TestSprayCost(t *testing.T) {
 	}
 	spent := p.hashes.verify.Load() - before
 	t.Logf("spray of 200 identifiers from one client: %d verifications, answers %v", spent, counts)
-	if spent > int64(limits.LoginFailuresPerClient.Max) {
-		t.Errorf("got %d password-hash verifications, want at most %d", spent, limits.LoginFailuresPerClient.Max)
-	}
-	if counts[http.StatusUnauthorized] != limits.LoginFailuresPerClient.Max || counts[http.StatusTooManyRequests] != 200-limits.LoginFailuresPerClient.Max {
-		t.Errorf("got answers %v, want %d × 401 then 429", counts, limits.LoginFailuresPerClient.Max)
-	}
+	wantClientLimit(t, spent, counts, limits.LoginFailuresPerClient.Max)
 }
 
 // TestEnumeration: a known identifier or address answers exactly as an unknown one, in
@@ -320,11 +315,18 @@ func TestConcurrentSprayCost(t *testing.T) {
 		counts[r.status]++
 	}
 	t.Logf("200 parallel logins over 200 identifiers from one client: %d verifications, answers %v", spent, counts)
-	if spent > int64(limits.LoginFailuresPerClient.Max) {
-		t.Errorf("got %d password-hash verifications, want at most %d", spent, limits.LoginFailuresPerClient.Max)
+	wantClientLimit(t, spent, counts, limits.LoginFailuresPerClient.Max)
+}
+
+// wantClientLimit checks 200 logins from one client against its limit: at most
+// limit password-hash verifications, limit × 401 and the rest 429.
+func wantClientLimit(t *testing.T, spent int64, counts map[int]int, limit int) {
+	t.Helper()
+	if spent > int64(limit) {
+		t.Errorf("got %d password-hash verifications, want at most %d", spent, limit)
 	}
-	if counts[http.StatusUnauthorized] != limits.LoginFailuresPerClient.Max || counts[http.StatusTooManyRequests] != 200-limits.LoginFailuresPerClient.Max {
-		t.Errorf("got answers %v, want %d × 401 and the rest 429", counts, limits.LoginFailuresPerClient.Max)
+	if counts[http.StatusUnauthorized] != limit || counts[http.StatusTooManyRequests] != 200-limit {
+		t.Errorf("got answers %v, want %d × 401 and the rest 429", counts, limit)
 	}
 }
 

@@ -164,22 +164,17 @@ func everyCaller(w *world) []cell {
 }
 
 // byCompany takes each company's registered admin as the owner of its company's ids.
-func byCompany(w *world) []cell {
-	var out []cell
-	for _, c := range callers(w) {
-		for _, co := range w.companies {
-			out = append(out, cell{w: w, caller: c, owner: co.accounts[0]})
-		}
-	}
-	return out
-}
+func byCompany(w *world) []cell { return byCompanyAccount(w, 0) }
 
 // byCompanyAdmin takes each company's (non-registered) admin as the owner.
-func byCompanyAdmin(w *world) []cell {
+func byCompanyAdmin(w *world) []cell { return byCompanyAccount(w, 1) }
+
+// byCompanyAccount gives every caller each company's account i as owner.
+func byCompanyAccount(w *world, i int) []cell {
 	var out []cell
 	for _, c := range callers(w) {
 		for _, co := range w.companies {
-			out = append(out, cell{w: w, caller: c, owner: co.accounts[1]})
+			out = append(out, cell{w: w, caller: c, owner: co.accounts[i]})
 		}
 	}
 	return out
